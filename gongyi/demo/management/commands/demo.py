@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from gongyi.demo.services import load_demo
+
+
+class Command(BaseCommand):
+    help = "Load the seed's festival, organisations, projects and a few sandbox gifts (safe to run twice)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-gifts", action="store_true", help="do not add demo gifts")
+
+    def handle(self, *args, no_gifts=False, **options):
+        if not settings.GONGYI["SANDBOX_ENABLED"] and not no_gifts:
+            self.stderr.write("sandbox gateway disabled: loading without demo gifts")
+            no_gifts = True
+        report = load_demo(with_gifts=not no_gifts)
+        self.stdout.write(f"campaign: {report.campaign.name}")
+        self.stdout.write(f"projects: {report.projects}; demo gifts added: {report.gifts_added}")
+        password = report.admin_password or "(unchanged; see var/admin_password)"
+        self.stdout.write(f"admin login: {report.admin_username} / {password}")

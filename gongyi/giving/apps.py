@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GivingConfig(AppConfig):
+    name = "gongyi.giving"
+    verbose_name = "捐赠"

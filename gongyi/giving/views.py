@@ -1,0 +1,148 @@
+"""Public mobile pages: campaign home, projects, give, sandbox cashier, thank-you, certificate."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from gongyi.campaigns.models import Campaign
+from gongyi.campaigns.selectors import campaign_figures, current_campaign, public_campaigns
+from gongyi.giving.certificate import render_certificate_png
+from gongyi.giving.forms import PRESET_YUAN, GiveForm
+from gongyi.giving.selectors import gift_by_certificate_no, order_by_out_trade_no
+from gongyi.payments.gateways import enabled_gateways, get_gateway
+from gongyi.payments.models import OrderStatus
+from gongyi.payments.services import OrderInputError, OrderRequest, create_order
+from gongyi.projects.models import Domain
+from gongyi.projects.selectors import figures_for, figures_for_many, latest_gifts, public_project, public_projects
+
+SANDBOX_PAYER_COOKIE = "gongyi_sandbox_payer"
+
+
+def campaign_home(request, slug: str | None = None):
+    campaign = (public_campaigns().filter(slug=slug).first() if slug else current_campaign())
+    if campaign is None:
+        if slug:
+            raise Http404("活动不存在")
+        return render(request, "giving/empty.html")
+    projects = list(public_projects(campaign=campaign))
+    figures = figures_for_many(projects)
+    domains = [(value, label) for value, label in Domain.choices if any(p.domain == value for p in projects)]
+    return render(request, "giving/campaign.html", {
+        "campaign": campaign, "figures": campaign_figures(campaign), "domains": domains,
+        "projects": [(p, figures[p.pk]) for p in projects],
+    })
+
+
+def project_list(request):
+    domain = request.GET.get("domain") or None
+    if domain and domain not in Domain.values:
+        domain = None
+    campaign = None
+    if request.GET.get("campaign"):
+        campaign = Campaign.objects.filter(slug=request.GET["campaign"], is_public=True).first()
+    projects = list(public_projects(campaign=campaign, domain=domain))
+    figures = figures_for_many(projects)
+    return render(request, "giving/project_list.html", {
+        "domains": Domain.choices, "current_domain": domain, "campaign": campaign,
+        "projects": [(p, figures[p.pk]) for p in projects],
+    })
+
+
+def project_detail(request, project_id: int):
+    project = public_project(project_id)
+    if project is None:
+        raise Http404("项目不存在或未公开")
+    return render(request, "giving/project.html", {
+        "project": project, "organisation": project.organisation, "figures": figures_for(project),
+        "gifts": latest_gifts(project),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def give(request, project_id: int):
+    project = public_project(project_id)
+    if project is None:
+        raise Http404("项目不存在或未公开")
+    form = GiveForm(request.POST or None, initial={"amount": "10"})
+    gateways = enabled_gateways()
+    gateway = request.POST.get("gateway") or (gateways[0] if gateways else "")
+    if request.method == "POST" and form.is_valid():
+        try:
+            order = create_order(request=OrderRequest(
+                project_id=project.pk, amount_fen=form.cleaned_data["amount"], gateway=gateway,
+                donor_name=form.cleaned_data["donor"], anonymous=form.cleaned_data["anonymous"],
+                message=form.cleaned_data["message"], unit_code=request.GET.get("unit", ""),
+            ))
+        except OrderInputError as exc:
+            field = exc.field if exc.field in form.fields else None
+            if exc.field == "fen":
+                field = "amount"
+            form.add_error(field, exc.message)
+        else:
+            start = get_gateway(order.gateway).create_payment(
+                order=order, channel=order.channel,
+                return_url=request.build_absolute_uri(reverse("order-thanks", args=[order.out_trade_no])),
+                notify_url=request.build_absolute_uri(reverse("api-v1:payment_notify", args=[order.gateway])),
+            )
+            return redirect(start.url)
+    return render(request, "giving/give.html", {
+        "project": project, "form": form, "presets": PRESET_YUAN, "gateways": gateways,
+        "accepts_gifts": project.accepts_gifts,
+    }, status=400 if request.method == "POST" else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def sandbox_cashier(request, out_trade_no: str):
+    """The sandbox provider's cashier: paying here charges the sandbox and notifies us over HTTP."""
+    from gongyi.payments.gateways.sandbox.provider import charge, deliver
+    from gongyi.payments.tasks import redeliver_sandbox_notification
+
+    if "sandbox" not in enabled_gateways():
+        raise Http404("沙箱支付未启用")
+    order = order_by_out_trade_no(out_trade_no)
+    if order is None or order.gateway != "sandbox":
+        raise Http404("订单不存在")
+    if request.method == "POST" and order.status in (OrderStatus.PENDING, OrderStatus.CLOSED):
+        payer = request.COOKIES.get(SANDBOX_PAYER_COOKIE) or ("sbu_" + secrets.token_hex(10))
+        notify_url = request.build_absolute_uri(reverse("api-v1:payment_notify", args=["sandbox"]))
+        txn = charge(order=order, payer=payer, notify_url=notify_url)
+        if not deliver(txn=txn, key=settings.GONGYI["SANDBOX_KEY"]):
+            redeliver_sandbox_notification(txn.pk)
+        response = redirect("order-thanks", out_trade_no=order.out_trade_no)
+        response.set_cookie(SANDBOX_PAYER_COOKIE, payer, max_age=365 * 24 * 3600, httponly=True, samesite="Lax")
+        return response
+    if order.status != OrderStatus.PENDING:
+        return redirect("order-thanks", out_trade_no=order.out_trade_no)
+    return render(request, "giving/sandbox_cashier.html", {"order": order, "project": order.project})
+
+
+def order_thanks(request, out_trade_no: str):
+    order = order_by_out_trade_no(out_trade_no)
+    if order is None:
+        raise Http404("订单不存在")
+    gift = getattr(order, "gift", None)
+    return render(request, "giving/thanks.html", {"order": order, "gift": gift, "project": order.project})
+
+
+def certificate(request, certificate_no: str):
+    gift = gift_by_certificate_no(certificate_no)
+    if gift is None:
+        raise Http404("证书不存在")
+    return render(request, "giving/certificate.html", {"gift": gift, "project": gift.project})
+
+
+def certificate_image(request, certificate_no: str):
+    gift = gift_by_certificate_no(certificate_no)
+    if gift is None:
+        raise Http404("证书不存在")
+    url = request.build_absolute_uri(reverse("certificate", args=[gift.certificate_no]))
+    response = HttpResponse(render_certificate_png(gift, url), content_type="image/png")
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="certificate-{gift.certificate_no}.png"'
+    return response

@@ -1,0 +1,41 @@
+"""Tamper-evident public log: RFC 6962/9162 Merkle tree, proofs, signed checkpoints (pure, no Django)."""
+
+from .merkle import (
+    EMPTY_ROOT,
+    HASH_SIZE,
+    Checkpoint,
+    MerkleFrontier,
+    ProofError,
+    SignatureError,
+    VerificationError,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    node_hash,
+    root_from_leaf_hashes,
+    sign_checkpoint,
+    subtree_hash,
+    verify_checkpoint_signature,
+    verify_consistency,
+    verify_inclusion,
+)
+
+__all__ = [
+    "EMPTY_ROOT",
+    "HASH_SIZE",
+    "Checkpoint",
+    "MerkleFrontier",
+    "ProofError",
+    "SignatureError",
+    "VerificationError",
+    "consistency_proof",
+    "inclusion_proof",
+    "leaf_hash",
+    "node_hash",
+    "root_from_leaf_hashes",
+    "sign_checkpoint",
+    "subtree_hash",
+    "verify_checkpoint_signature",
+    "verify_consistency",
+    "verify_inclusion",
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ProjectsConfig(AppConfig):
+    name = "gongyi.projects"
+    verbose_name = "募捐项目"

@@ -1,0 +1,19 @@
+"""URL map: public pages, the API, the admin."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from gongyi.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("gongyi.giving.urls")),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
