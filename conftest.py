@@ -11,8 +11,16 @@ os.environ.setdefault("GONGYI_SANDBOX_KEY", "test-sandbox-key")
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls there are still sync.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-DB_FIXTURES = {"db", "transactional_db", "live_server", "client", "admin_client", "django_db_setup",
-               "django_user_model", "admin_user"}
+DB_FIXTURES = {
+    "db",
+    "transactional_db",
+    "live_server",
+    "client",
+    "admin_client",
+    "django_db_setup",
+    "django_user_model",
+    "admin_user",
+}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -59,9 +67,17 @@ def chromium_browser():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield browser
         browser.close()
@@ -70,10 +86,16 @@ def chromium_browser():
 @pytest.fixture
 def phone_page(chromium_browser):
     context = chromium_browser.new_context(
-        viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True, has_touch=True,
-        locale="zh-CN", timezone_id="Asia/Shanghai",
-        user_agent=("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
-                    "(KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50"),
+        viewport={"width": 375, "height": 812},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        user_agent=(
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+            "(KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.50"
+        ),
     )
     page = context.new_page()
     yield page

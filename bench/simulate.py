@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gongyi.core.management.commands.bench import main  # noqa: E402
+from gongyi.core.management.commands.bench import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

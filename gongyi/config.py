@@ -69,7 +69,9 @@ class Config:
         sandbox_key = os.environ.get("GONGYI_SANDBOX_KEY", "")
         if sandbox_enabled and not sandbox_key:
             if production:
-                raise ImproperlyConfigured("GONGYI_SANDBOX_KEY must be set when the sandbox gateway is enabled")
+                raise ImproperlyConfigured(
+                    "GONGYI_SANDBOX_KEY must be set when the sandbox gateway is enabled"
+                )
             sandbox_key = _persisted_secret(data_dir, "sandbox_key")
 
         database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'gongyi.sqlite3'}"

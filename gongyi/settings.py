@@ -80,9 +80,7 @@ def _database(url: str) -> dict:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=20000",
         }
         # Tests use a file, not :memory:, so threads and processes share one real database.
-        test_name = os.environ.get("GONGYI_TEST_SQLITE")
-        if test_name:
-            db["TEST"] = {"NAME": test_name}
+        db["TEST"] = {"NAME": os.environ.get("GONGYI_TEST_SQLITE") or str(CONFIG.data_dir / "test.sqlite3")}
     else:
         db.setdefault("OPTIONS", {})
     return db
@@ -105,6 +103,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = CONFIG.data_dir / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = CONFIG.data_dir / "media"
 

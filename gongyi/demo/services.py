@@ -34,13 +34,17 @@ class DemoReport:
 def load_demo(*, with_gifts: bool = True) -> DemoReport:
     with transaction.atomic():
         for code, name, level, parent in data.REGIONS:
-            Region.objects.update_or_create(code=code, defaults={"name": name, "level": level, "parent_id": parent})
+            Region.objects.update_or_create(
+                code=code, defaults={"name": name, "level": level, "parent_id": parent}
+            )
         federation = _organisation(data.FEDERATION)
         orgs = {o["name"]: _organisation(o) for o in data.ORGANISATIONS}
         orgs[federation.name] = federation
         campaign = _campaign(orgs)
         admin_user, password = _admin()
-        projects = [_project(row, index, federation, campaign, admin_user) for index, row in enumerate(data.PROJECTS)]
+        projects = [
+            _project(row, index, federation, campaign, admin_user) for index, row in enumerate(data.PROJECTS)
+        ]
     gifts_added = _demo_gifts(projects) if with_gifts else 0
     return DemoReport(campaign, len(projects), gifts_added, admin_user.username, password)
 
@@ -64,8 +68,13 @@ def _campaign(orgs: dict[str, Organisation]) -> Campaign:
     today = timezone.localdate()
     tz = timezone.get_current_timezone()
     campaign = Campaign.objects.create(
-        slug=spec["slug"], name=spec["name"], tagline=spec["tagline"], description=spec["description"],
-        guiding_units=spec["guiding_units"], host=orgs[spec["host"]], sponsor=orgs[spec["sponsor"]],
+        slug=spec["slug"],
+        name=spec["name"],
+        tagline=spec["tagline"],
+        description=spec["description"],
+        guiding_units=spec["guiding_units"],
+        host=orgs[spec["host"]],
+        sponsor=orgs[spec["sponsor"]],
         sponsor_commitment_fen=spec["sponsor_commitment_fen"],
         starts_at=datetime.combine(today - timedelta(days=1), time(0), tzinfo=tz),
         ends_at=datetime.combine(today + timedelta(days=2), time(0), tzinfo=tz),
@@ -81,16 +90,30 @@ def _project(row, index: int, federation: Organisation, campaign: Campaign, acto
         return project
     today = timezone.localdate()
     project = Project.objects.create(
-        organisation=federation, campaign=campaign, title=title, summary=summary, story=story, domain=domain,
-        target_fen=target_yuan * 100, filing_number=f"53420700MJ{index + 1:04d}2025{index + 1:02d}",
-        purpose=f"{summary}。", fundraising_starts_on=today - timedelta(days=30),
-        fundraising_ends_on=today + timedelta(days=335), fundraising_area="全国", lead_name="刘洋",
-        lead_office_address=data.FEDERATION["address"], bank_account_name="鄂州市慈善总会",
-        bank_name="中国工商银行鄂州分行营业部", bank_account_number="1820 0210 0902 4567 890",
-        beneficiaries=beneficiaries, use_of_funds=use,
+        organisation=federation,
+        campaign=campaign,
+        title=title,
+        summary=summary,
+        story=story,
+        domain=domain,
+        target_fen=target_yuan * 100,
+        filing_number=f"53420700MJ{index + 1:04d}2025{index + 1:02d}",
+        purpose=f"{summary}。",
+        fundraising_starts_on=today - timedelta(days=30),
+        fundraising_ends_on=today + timedelta(days=335),
+        fundraising_area="全国",
+        lead_name="刘洋",
+        lead_office_address=data.FEDERATION["address"],
+        bank_account_name="鄂州市慈善总会",
+        bank_name="中国工商银行鄂州分行营业部",
+        bank_account_number="1820 0210 0902 4567 890",
+        beneficiaries=beneficiaries,
+        use_of_funds=use,
     )
     change_project_status(project=project, to_status=ProjectStatus.IN_REVIEW, actor=actor, note="演示数据")
-    return change_project_status(project=project, to_status=ProjectStatus.PUBLISHED, actor=actor, note="演示数据")
+    return change_project_status(
+        project=project, to_status=ProjectStatus.PUBLISHED, actor=actor, note="演示数据"
+    )
 
 
 def _admin():
@@ -115,14 +138,26 @@ def _demo_gifts(projects: list[Project]) -> int:
         if project.gifts_count:
             continue
         for d_index, (_, name, message) in enumerate(data.DEMO_DONORS[: 3 + p_index % 5]):
-            order = create_order(request=OrderRequest(
-                project_id=project.pk, amount_fen=(1000, 2000, 5000, 10000, 888, 20000)[(p_index + d_index) % 6],
-                gateway="sandbox", donor_name=name, anonymous=not name, message=message,
-            ))
-            confirm_payment(gateway="sandbox", payment=VerifiedPayment(
-                out_trade_no=order.out_trade_no, provider_txn_id="SBDEMO" + secrets.token_hex(8).upper(),
-                amount_fen=order.amount_fen, payer=f"demo-donor-{d_index}",
-                paid_at=now - timedelta(minutes=7 * (p_index + 1) * (d_index + 1)),
-            ), raw_body="(demo)")
+            order = create_order(
+                request=OrderRequest(
+                    project_id=project.pk,
+                    amount_fen=(1000, 2000, 5000, 10000, 888, 20000)[(p_index + d_index) % 6],
+                    gateway="sandbox",
+                    donor_name=name,
+                    anonymous=not name,
+                    message=message,
+                )
+            )
+            confirm_payment(
+                gateway="sandbox",
+                payment=VerifiedPayment(
+                    out_trade_no=order.out_trade_no,
+                    provider_txn_id="SBDEMO" + secrets.token_hex(8).upper(),
+                    amount_fen=order.amount_fen,
+                    payer=f"demo-donor-{d_index}",
+                    paid_at=now - timedelta(minutes=7 * (p_index + 1) * (d_index + 1)),
+                ),
+                raw_body="(demo)",
+            )
             added += 1
     return added

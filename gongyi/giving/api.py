@@ -69,23 +69,38 @@ class ErrorOut(Schema):
 @orders_router.post("", response={201: OrderCreatedOut, 422: ErrorOut}, summary="Create an order to give")
 def post_order(request, payload: OrderIn):
     try:
-        order = create_order(request=OrderRequest(
-            project_id=payload.project, amount_fen=payload.fen, gateway=payload.gateway, channel=payload.channel,
-            donor_name=payload.donor, anonymous=payload.anonymous, message=payload.message, unit_code=payload.unit,
-        ))
+        order = create_order(
+            request=OrderRequest(
+                project_id=payload.project,
+                amount_fen=payload.fen,
+                gateway=payload.gateway,
+                channel=payload.channel,
+                donor_name=payload.donor,
+                anonymous=payload.anonymous,
+                message=payload.message,
+                unit_code=payload.unit,
+            )
+        )
     except OrderInputError as exc:
         return Status(422, {"message": str(exc), "errors": [{"field": exc.field, "message": exc.message}]})
     start = get_gateway(order.gateway).create_payment(
-        order=order, channel=order.channel,
+        order=order,
+        channel=order.channel,
         return_url=request.build_absolute_uri(reverse("order-thanks", args=[order.out_trade_no])),
         notify_url=request.build_absolute_uri(reverse("api-v1:payment_notify", args=[order.gateway])),
     )
     url = request.build_absolute_uri(start.url) if start.url.startswith("/") else start.url
-    return Status(201, {
-        "out_trade_no": order.out_trade_no, "status": order.status, "project": order.project_id,
-        "amount_fen": order.amount_fen, "gateway": order.gateway,
-        "pay": {"kind": start.kind, "url": url, "data": start.data},
-    })
+    return Status(
+        201,
+        {
+            "out_trade_no": order.out_trade_no,
+            "status": order.status,
+            "project": order.project_id,
+            "amount_fen": order.amount_fen,
+            "gateway": order.gateway,
+            "pay": {"kind": start.kind, "url": url, "data": start.data},
+        },
+    )
 
 
 @orders_router.get("/{out_trade_no}", response=OrderOut, summary="An order's status and its gift")
@@ -95,13 +110,22 @@ def get_order(request, out_trade_no: str):
         raise HttpError(404, "out_trade_no: 订单不存在")
     gift = getattr(order, "gift", None)
     return {
-        "out_trade_no": order.out_trade_no, "status": order.status, "project": order.project_id,
-        "amount_fen": order.amount_fen, "gateway": order.gateway, "created_at": order.created_at,
-        "paid_at": order.paid_at, "matched_fen": gift.matched_fen if gift else 0,
-        "gift": None if gift is None else {
+        "out_trade_no": order.out_trade_no,
+        "status": order.status,
+        "project": order.project_id,
+        "amount_fen": order.amount_fen,
+        "gateway": order.gateway,
+        "created_at": order.created_at,
+        "paid_at": order.paid_at,
+        "matched_fen": gift.matched_fen if gift else 0,
+        "gift": None
+        if gift is None
+        else {
             "certificate_no": gift.certificate_no,
             "certificate_url": request.build_absolute_uri(reverse("certificate", args=[gift.certificate_no])),
-            "amount_fen": gift.amount_fen, "matched_fen": gift.matched_fen, "paid_at": gift.paid_at,
+            "amount_fen": gift.amount_fen,
+            "matched_fen": gift.matched_fen,
+            "paid_at": gift.paid_at,
             "status": gift.status,
         },
     }

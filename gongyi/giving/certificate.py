@@ -47,15 +47,19 @@ def render_certificate_png(gift, url: str) -> bytes:
 
     project = gift.project
     org = project.organisation
-    body = (f"尊敬的 {gift.certificate_name}：感谢您于 {timezone.localtime(gift.paid_at):%Y年%m月%d日} "
-            f"向「{project.title}」捐赠 {format_yuan(gift.amount_fen)}，"
-            f"您的善款将用于{project.summary.rstrip('。')}。特发此证，以致谢忱！")
+    body = (
+        f"尊敬的 {gift.certificate_name}：感谢您于 {timezone.localtime(gift.paid_at):%Y年%m月%d日} "
+        f"向「{project.title}」捐赠 {format_yuan(gift.amount_fen)}，"
+        f"您的善款将用于{project.summary.rstrip('。')}。特发此证，以致谢忱！"
+    )
     y = 250
     for line in _wrap(draw, body, 30, WIDTH - 160):
         draw.text((80, y), line, font=cjk_font(30), fill=INK)
         y += 48
     if gift.matched_fen:
-        draw.text((80, y + 10), f"本笔捐赠获配捐 {format_yuan(gift.matched_fen)}", font=cjk_font(26), fill=RED)
+        draw.text(
+            (80, y + 10), f"本笔捐赠获配捐 {format_yuan(gift.matched_fen)}", font=cjk_font(26), fill=RED
+        )
         y += 50
 
     qr = segno.make(url, error="m")
@@ -66,15 +70,19 @@ def render_certificate_png(gift, url: str) -> bytes:
     image.paste(qr_image, (80, HEIGHT - 330))
     draw.text((80, HEIGHT - 100), "扫码查看捐赠记录", font=cjk_font(20), fill=INK)
 
-    draw.text((340, HEIGHT - 300), org.name, font=cjk_font(28), fill=INK)
-    draw.text((340, HEIGHT - 250), f"{timezone.localtime(gift.confirmed_at):%Y年%m月%d日}", font=cjk_font(24),
-              fill=INK)
-    draw.text((340, HEIGHT - 200), f"证书编号：{gift.certificate_no}", font=cjk_font(20), fill=INK)
-    draw.text((340, HEIGHT - 170), f"订单号：{gift.order.out_trade_no}", font=cjk_font(20), fill=INK)
+    draw.text((340, HEIGHT - 230 - 70), org.name, font=cjk_font(28), fill=INK)
+    draw.text(
+        (340, HEIGHT - 250),
+        f"{timezone.localtime(gift.confirmed_at):%Y年%m月%d日}",
+        font=cjk_font(24),
+        fill=INK,
+    )
+    draw.text((340, HEIGHT - 200), f"证书编号：{gift.certificate_no}", font=cjk_font(18), fill=INK)
+    draw.text((340, HEIGHT - 172), f"订单号：{gift.order.out_trade_no}", font=cjk_font(18), fill=INK)
     # A seal-like circle; the certificate is a thank-you, not a tax receipt (票据 come from the finance bureau).
-    draw.ellipse((560, HEIGHT - 330, 700, HEIGHT - 190), outline=RED, width=4)
+    draw.ellipse((560, HEIGHT - 380, 700, HEIGHT - 240), outline=RED, width=4)
     _seal = cjk_font(22)
-    draw.text((585, HEIGHT - 272), "爱心捐赠", font=_seal, fill=RED)
+    draw.text((585, HEIGHT - 322), "爱心捐赠", font=_seal, fill=RED)
     draw.text((60, HEIGHT - 70), "本证书不作为捐赠票据使用", font=cjk_font(18), fill=(150, 150, 150))
 
     out = io.BytesIO()

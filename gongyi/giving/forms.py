@@ -10,13 +10,24 @@ PRESET_YUAN = (10, 20, 50, 100, 200, 500)
 class GiveForm(forms.Form):
     """The give page: a preset or free amount in yuan, a name or anonymous, a message."""
 
-    amount = forms.CharField(label="捐赠金额（元）", max_length=12,
-                             widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "其他金额"}))
-    donor = forms.CharField(label="署名", max_length=40, required=False,
-                            widget=forms.TextInput(attrs={"placeholder": "选填，公开时只显示姓氏"}))
+    amount = forms.CharField(
+        label="捐赠金额（元）",
+        max_length=12,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "其他金额"}),
+    )
+    donor = forms.CharField(
+        label="署名",
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "选填，公开时只显示姓氏"}),
+    )
     anonymous = forms.BooleanField(label="匿名捐赠", required=False)
-    message = forms.CharField(label="留言", max_length=200, required=False,
-                              widget=forms.Textarea(attrs={"rows": 2, "placeholder": "写下你的祝福（选填）"}))
+    message = forms.CharField(
+        label="留言",
+        max_length=200,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "写下你的祝福（选填）"}),
+    )
 
     def clean_amount(self) -> int:
         try:

@@ -15,15 +15,18 @@ class GiftStatus(models.TextChoices):
 class Gift(models.Model):
     """A confirmed gift. One order → at most one gift; one provider transaction → at most one gift."""
 
-    order = models.OneToOneField("payments.Order", verbose_name="订单", on_delete=models.PROTECT,
-                                 related_name="gift")
-    project = models.ForeignKey("projects.Project", verbose_name="项目", on_delete=models.PROTECT,
-                                related_name="gifts")
+    order = models.OneToOneField(
+        "payments.Order", verbose_name="订单", on_delete=models.PROTECT, related_name="gift"
+    )
+    project = models.ForeignKey(
+        "projects.Project", verbose_name="项目", on_delete=models.PROTECT, related_name="gifts"
+    )
     amount_fen = models.BigIntegerField("金额（分）")
     gateway = models.CharField("支付渠道", max_length=16)
     provider_txn_id = models.CharField("渠道交易号", max_length=64)
-    donor_key = models.CharField("捐赠人标识", max_length=160, db_index=True,
-                                 help_text="支付渠道的付款人标识，如微信 openid")
+    donor_key = models.CharField(
+        "捐赠人标识", max_length=160, db_index=True, help_text="支付渠道的付款人标识，如微信 openid"
+    )
     donor_name = models.CharField("署名", max_length=40, blank=True)
     anonymous = models.BooleanField("匿名", default=False)
     message = models.CharField("留言", max_length=200, blank=True)

@@ -11,5 +11,8 @@ def order_by_out_trade_no(out_trade_no: str) -> Order | None:
 
 
 def gift_by_certificate_no(certificate_no: str) -> Gift | None:
-    return (Gift.objects.select_related("project", "project__organisation", "project__campaign", "order")
-            .filter(certificate_no=certificate_no).first())
+    return (
+        Gift.objects.select_related("project", "project__organisation", "project__campaign", "order")
+        .filter(certificate_no=certificate_no)
+        .first()
+    )

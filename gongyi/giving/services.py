@@ -44,8 +44,11 @@ def confirm_payment(*, gateway: str, payment: VerifiedPayment, raw_body: str = "
             return _confirm(gateway, payment, raw_body)
     except IntegrityError:
         # A concurrent delivery won the race between our read and our insert; its gift stands.
-        gift = (Gift.objects.select_related("order")
-                .filter(gateway=gateway, provider_txn_id=payment.provider_txn_id).first())
+        gift = (
+            Gift.objects.select_related("order")
+            .filter(gateway=gateway, provider_txn_id=payment.provider_txn_id)
+            .first()
+        )
         if gift is None:
             raise
         if gift.order.out_trade_no != payment.out_trade_no:
@@ -61,23 +64,39 @@ def _confirm(gateway: str, payment: VerifiedPayment, raw_body: str) -> Confirmat
     if order.gateway != gateway:
         raise NotificationRefused(409, "GATEWAY_MISMATCH", "订单不属于该支付渠道")
     if payment.amount_fen != order.amount_fen:
-        raise NotificationRefused(409, "AMOUNT_MISMATCH",
-                                  f"金额不符：订单 {order.amount_fen} 分，通知 {payment.amount_fen} 分")
+        raise NotificationRefused(
+            409, "AMOUNT_MISMATCH", f"金额不符：订单 {order.amount_fen} 分，通知 {payment.amount_fen} 分"
+        )
     if order.status in (OrderStatus.PAID, OrderStatus.REFUNDED):
         if order.provider_txn_id != payment.provider_txn_id:
-            logger.error("order %s paid twice: %s then %s", order.out_trade_no, order.provider_txn_id,
-                         payment.provider_txn_id)
+            logger.error(
+                "order %s paid twice: %s then %s",
+                order.out_trade_no,
+                order.provider_txn_id,
+                payment.provider_txn_id,
+            )
             raise NotificationRefused(409, "ALREADY_PAID", "订单已由另一笔交易支付，请人工核对并退款")
         gift = Gift.objects.get(order=order)
-        PaymentNotification.objects.create(gateway=gateway, order=order, provider_txn_id=payment.provider_txn_id,
-                                           outcome=NotificationOutcome.DUPLICATE, body=raw_body)
+        PaymentNotification.objects.create(
+            gateway=gateway,
+            order=order,
+            provider_txn_id=payment.provider_txn_id,
+            outcome=NotificationOutcome.DUPLICATE,
+            body=raw_body,
+        )
         return Confirmation(gift=gift, created=False)
 
-    if Order.objects.filter(gateway=gateway, provider_txn_id=payment.provider_txn_id).exclude(pk=order.pk).exists():
+    if (
+        Order.objects.filter(gateway=gateway, provider_txn_id=payment.provider_txn_id)
+        .exclude(pk=order.pk)
+        .exists()
+    ):
         raise NotificationRefused(409, "TRANSACTION_REUSED", "该渠道交易号已用于另一订单")
 
     updated = Order.objects.filter(pk=order.pk, status__in=[OrderStatus.PENDING, OrderStatus.CLOSED]).update(
-        status=OrderStatus.PAID, provider_txn_id=payment.provider_txn_id, payer=payment.payer,
+        status=OrderStatus.PAID,
+        provider_txn_id=payment.provider_txn_id,
+        payer=payment.payer,
         paid_at=payment.paid_at,
     )
     if updated != 1:  # cannot happen under the row lock; refuse rather than double-count
@@ -85,24 +104,39 @@ def _confirm(gateway: str, payment: VerifiedPayment, raw_body: str) -> Confirmat
 
     project = Project.objects.get(pk=order.project_id)
     gift = Gift.objects.create(
-        order=order, project=project, amount_fen=order.amount_fen, gateway=gateway,
-        provider_txn_id=payment.provider_txn_id, donor_key=f"{gateway}:{payment.payer}",
-        donor_name=order.donor_name, anonymous=order.anonymous, message=order.message,
-        paid_at=payment.paid_at, certificate_no=new_certificate_no(),
+        order=order,
+        project=project,
+        amount_fen=order.amount_fen,
+        gateway=gateway,
+        provider_txn_id=payment.provider_txn_id,
+        donor_key=f"{gateway}:{payment.payer}",
+        donor_name=order.donor_name,
+        anonymous=order.anonymous,
+        message=order.message,
+        paid_at=payment.paid_at,
+        certificate_no=new_certificate_no(),
     )
     post_entry(
-        kind=EntryKind.GIFT, idempotency_key=f"gift:{gift.pk}", occurred_at=payment.paid_at,
+        kind=EntryKind.GIFT,
+        idempotency_key=f"gift:{gift.pk}",
+        occurred_at=payment.paid_at,
         memo=f"捐赠 {order.out_trade_no} → {project.title}",
         legs=[
             Leg(provider_clearing_account(gateway), gift.amount_fen),
             Leg(project_account(project, AccountKind.PROJECT_DONATIONS), -gift.amount_fen),
         ],
-        gift=gift, project=project,
+        gift=gift,
+        project=project,
     )
     _count_gift(project, gift)
     _match_gift(gift)
-    PaymentNotification.objects.create(gateway=gateway, order=order, provider_txn_id=payment.provider_txn_id,
-                                       outcome=NotificationOutcome.CONFIRMED, body=raw_body)
+    PaymentNotification.objects.create(
+        gateway=gateway,
+        order=order,
+        provider_txn_id=payment.provider_txn_id,
+        outcome=NotificationOutcome.CONFIRMED,
+        body=raw_body,
+    )
     return Confirmation(gift=gift, created=True)
 
 

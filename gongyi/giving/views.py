@@ -19,13 +19,19 @@ from gongyi.payments.gateways import enabled_gateways, get_gateway
 from gongyi.payments.models import OrderStatus
 from gongyi.payments.services import OrderInputError, OrderRequest, create_order
 from gongyi.projects.models import Domain
-from gongyi.projects.selectors import figures_for, figures_for_many, latest_gifts, public_project, public_projects
+from gongyi.projects.selectors import (
+    figures_for,
+    figures_for_many,
+    latest_gifts,
+    public_project,
+    public_projects,
+)
 
 SANDBOX_PAYER_COOKIE = "gongyi_sandbox_payer"
 
 
 def campaign_home(request, slug: str | None = None):
-    campaign = (public_campaigns().filter(slug=slug).first() if slug else current_campaign())
+    campaign = public_campaigns().filter(slug=slug).first() if slug else current_campaign()
     if campaign is None:
         if slug:
             raise Http404("活动不存在")
@@ -33,10 +39,16 @@ def campaign_home(request, slug: str | None = None):
     projects = list(public_projects(campaign=campaign))
     figures = figures_for_many(projects)
     domains = [(value, label) for value, label in Domain.choices if any(p.domain == value for p in projects)]
-    return render(request, "giving/campaign.html", {
-        "campaign": campaign, "figures": campaign_figures(campaign), "domains": domains,
-        "projects": [(p, figures[p.pk]) for p in projects],
-    })
+    return render(
+        request,
+        "giving/campaign.html",
+        {
+            "campaign": campaign,
+            "figures": campaign_figures(campaign),
+            "domains": domains,
+            "projects": [(p, figures[p.pk]) for p in projects],
+        },
+    )
 
 
 def project_list(request):
@@ -48,20 +60,32 @@ def project_list(request):
         campaign = Campaign.objects.filter(slug=request.GET["campaign"], is_public=True).first()
     projects = list(public_projects(campaign=campaign, domain=domain))
     figures = figures_for_many(projects)
-    return render(request, "giving/project_list.html", {
-        "domains": Domain.choices, "current_domain": domain, "campaign": campaign,
-        "projects": [(p, figures[p.pk]) for p in projects],
-    })
+    return render(
+        request,
+        "giving/project_list.html",
+        {
+            "domains": Domain.choices,
+            "current_domain": domain,
+            "campaign": campaign,
+            "projects": [(p, figures[p.pk]) for p in projects],
+        },
+    )
 
 
 def project_detail(request, project_id: int):
     project = public_project(project_id)
     if project is None:
         raise Http404("项目不存在或未公开")
-    return render(request, "giving/project.html", {
-        "project": project, "organisation": project.organisation, "figures": figures_for(project),
-        "gifts": latest_gifts(project),
-    })
+    return render(
+        request,
+        "giving/project.html",
+        {
+            "project": project,
+            "organisation": project.organisation,
+            "figures": figures_for(project),
+            "gifts": latest_gifts(project),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -74,11 +98,17 @@ def give(request, project_id: int):
     gateway = request.POST.get("gateway") or (gateways[0] if gateways else "")
     if request.method == "POST" and form.is_valid():
         try:
-            order = create_order(request=OrderRequest(
-                project_id=project.pk, amount_fen=form.cleaned_data["amount"], gateway=gateway,
-                donor_name=form.cleaned_data["donor"], anonymous=form.cleaned_data["anonymous"],
-                message=form.cleaned_data["message"], unit_code=request.GET.get("unit", ""),
-            ))
+            order = create_order(
+                request=OrderRequest(
+                    project_id=project.pk,
+                    amount_fen=form.cleaned_data["amount"],
+                    gateway=gateway,
+                    donor_name=form.cleaned_data["donor"],
+                    anonymous=form.cleaned_data["anonymous"],
+                    message=form.cleaned_data["message"],
+                    unit_code=request.GET.get("unit", ""),
+                )
+            )
         except OrderInputError as exc:
             field = exc.field if exc.field in form.fields else None
             if exc.field == "fen":
@@ -86,15 +116,24 @@ def give(request, project_id: int):
             form.add_error(field, exc.message)
         else:
             start = get_gateway(order.gateway).create_payment(
-                order=order, channel=order.channel,
+                order=order,
+                channel=order.channel,
                 return_url=request.build_absolute_uri(reverse("order-thanks", args=[order.out_trade_no])),
                 notify_url=request.build_absolute_uri(reverse("api-v1:payment_notify", args=[order.gateway])),
             )
             return redirect(start.url)
-    return render(request, "giving/give.html", {
-        "project": project, "form": form, "presets": PRESET_YUAN, "gateways": gateways,
-        "accepts_gifts": project.accepts_gifts,
-    }, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "giving/give.html",
+        {
+            "project": project,
+            "form": form,
+            "presets": PRESET_YUAN,
+            "gateways": gateways,
+            "accepts_gifts": project.accepts_gifts,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -115,7 +154,9 @@ def sandbox_cashier(request, out_trade_no: str):
         if not deliver(txn=txn, key=settings.GONGYI["SANDBOX_KEY"]):
             redeliver_sandbox_notification(txn.pk)
         response = redirect("order-thanks", out_trade_no=order.out_trade_no)
-        response.set_cookie(SANDBOX_PAYER_COOKIE, payer, max_age=365 * 24 * 3600, httponly=True, samesite="Lax")
+        response.set_cookie(
+            SANDBOX_PAYER_COOKIE, payer, max_age=365 * 24 * 3600, httponly=True, samesite="Lax"
+        )
         return response
     if order.status != OrderStatus.PENDING:
         return redirect("order-thanks", out_trade_no=order.out_trade_no)

@@ -30,22 +30,25 @@ class AccountKind(models.TextChoices):
 
 
 # Accounts whose balance is normally a credit (what the fund holds for a purpose) are shown negated.
-CREDIT_NORMAL_KINDS = frozenset({
-    AccountKind.PROJECT_DONATIONS,
-    AccountKind.PROJECT_MATCHING,
-    AccountKind.PROJECT_INCENTIVES,
-    AccountKind.SPONSOR_COMMITMENT,
-    AccountKind.FORFEITED_MATCHING,
-    AccountKind.REFUNDS_PAYABLE,
-})
+CREDIT_NORMAL_KINDS = frozenset(
+    {
+        AccountKind.PROJECT_DONATIONS,
+        AccountKind.PROJECT_MATCHING,
+        AccountKind.PROJECT_INCENTIVES,
+        AccountKind.SPONSOR_COMMITMENT,
+        AccountKind.FORFEITED_MATCHING,
+        AccountKind.REFUNDS_PAYABLE,
+    }
+)
 
 
 class Account(models.Model):
     code = models.CharField("科目代码", max_length=64, unique=True)
     name = models.CharField("名称", max_length=128)
     kind = models.CharField("类型", max_length=32, choices=AccountKind.choices)
-    project = models.ForeignKey("projects.Project", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="accounts")
+    project = models.ForeignKey(
+        "projects.Project", null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+    )
     debits_fen = models.BigIntegerField("借方累计（分）", default=0, editable=False)
     credits_fen = models.BigIntegerField("贷方累计（分）", default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -54,8 +57,9 @@ class Account(models.Model):
         verbose_name = verbose_name_plural = "会计科目"
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(debits_fen__gte=0, credits_fen__gte=0),
-                                   name="account_totals_nonneg"),
+            models.CheckConstraint(
+                condition=models.Q(debits_fen__gte=0, credits_fen__gte=0), name="account_totals_nonneg"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -88,11 +92,20 @@ class JournalEntry(models.Model):
     occurred_at = models.DateTimeField("业务发生时间")
     posted_at = models.DateTimeField("记账时间", null=True, blank=True)
     is_posted = models.BooleanField("已过账", default=False)
-    reverses = models.OneToOneField("self", verbose_name="冲回的分录", null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="reversed_by")
-    gift = models.ForeignKey("giving.Gift", null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
-    project = models.ForeignKey("projects.Project", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="entries")
+    reverses = models.OneToOneField(
+        "self",
+        verbose_name="冲回的分录",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+    )
+    gift = models.ForeignKey(
+        "giving.Gift", null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
+    project = models.ForeignKey(
+        "projects.Project", null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "记账分录"
@@ -112,3 +125,6 @@ class JournalLine(models.Model):
         verbose_name = verbose_name_plural = "分录行"
         ordering = ["id"]
         constraints = [models.CheckConstraint(condition=~models.Q(amount_fen=0), name="line_amount_nonzero")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.amount_fen}"

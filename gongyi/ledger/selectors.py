@@ -42,7 +42,10 @@ def totals_by_project(project_ids) -> dict[int, dict[str, int]]:
 
 
 def account_balance_from_lines(account: Account) -> int:
-    raw = JournalLine.objects.filter(account=account, entry__is_posted=True).aggregate(s=Sum("amount_fen"))["s"] or 0
+    raw = (
+        JournalLine.objects.filter(account=account, entry__is_posted=True).aggregate(s=Sum("amount_fen"))["s"]
+        or 0
+    )
     return raw
 
 
@@ -58,8 +61,11 @@ def find_ledger_problems() -> list[LedgerProblem]:
         problems.append(LedgerProblem("entry", f"entry {pk}: sum={total} lines={n} posted={posted}"))
     sums = {
         row["account_id"]: row
-        for row in JournalLine.objects.filter(entry__is_posted=True).values("account_id").annotate(
-            debits=Sum("amount_fen", filter=Q(amount_fen__gt=0)), credits=Sum("amount_fen", filter=Q(amount_fen__lt=0))
+        for row in JournalLine.objects.filter(entry__is_posted=True)
+        .values("account_id")
+        .annotate(
+            debits=Sum("amount_fen", filter=Q(amount_fen__gt=0)),
+            credits=Sum("amount_fen", filter=Q(amount_fen__lt=0)),
         )
     }
     for account in Account.objects.all():
@@ -67,8 +73,10 @@ def find_ledger_problems() -> list[LedgerProblem]:
         debits = row.get("debits") or 0
         credits = -(row.get("credits") or 0)
         if (debits, credits) != (account.debits_fen, account.credits_fen):
-            problems.append(LedgerProblem(
-                "account",
-                f"{account.code}: stored {account.debits_fen}/{account.credits_fen}, lines {debits}/{credits}",
-            ))
+            problems.append(
+                LedgerProblem(
+                    "account",
+                    f"{account.code}: stored {account.debits_fen}/{account.credits_fen}, lines {debits}/{credits}",
+                )
+            )
     return problems

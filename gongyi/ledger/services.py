@@ -26,12 +26,16 @@ class Leg:
 
 def get_account(*, code: str, name: str, kind: str, project=None) -> Account:
     """Return the account with this code, creating it on first use (safe under concurrency)."""
-    account, _ = Account.objects.get_or_create(code=code, defaults={"name": name, "kind": kind, "project": project})
+    account, _ = Account.objects.get_or_create(
+        code=code, defaults={"name": name, "kind": kind, "project": project}
+    )
     return account
 
 
 def provider_clearing_account(provider: str) -> Account:
-    return get_account(code=f"clearing:{provider}", name=f"{provider} 待清算", kind=AccountKind.PROVIDER_CLEARING)
+    return get_account(
+        code=f"clearing:{provider}", name=f"{provider} 待清算", kind=AccountKind.PROVIDER_CLEARING
+    )
 
 
 def project_account(project, kind: str) -> Account:
@@ -40,8 +44,12 @@ def project_account(project, kind: str) -> Account:
         AccountKind.PROJECT_MATCHING: "配捐",
         AccountKind.PROJECT_INCENTIVES: "激励",
     }
-    return get_account(code=f"project:{project.pk}:{kind}", name=f"{project.title} · {labels[kind]}", kind=kind,
-                       project=project)
+    return get_account(
+        code=f"project:{project.pk}:{kind}",
+        name=f"{project.title} · {labels[kind]}",
+        kind=kind,
+        project=project,
+    )
 
 
 def post_entry(
@@ -66,8 +74,13 @@ def post_entry(
         raise UnbalancedEntry(f"entry {idempotency_key} does not balance")
     with transaction.atomic():
         entry = JournalEntry.objects.create(
-            kind=kind, idempotency_key=idempotency_key, memo=memo[:200], occurred_at=occurred_at,
-            gift=gift, project=project, reverses=reverses,
+            kind=kind,
+            idempotency_key=idempotency_key,
+            memo=memo[:200],
+            occurred_at=occurred_at,
+            gift=gift,
+            project=project,
+            reverses=reverses,
         )
         JournalLine.objects.bulk_create(
             [JournalLine(entry=entry, account=leg.account, amount_fen=leg.amount_fen) for leg in legs]
@@ -78,12 +91,21 @@ def post_entry(
     return entry
 
 
-def reverse_entry(*, entry: JournalEntry, kind: str, idempotency_key: str, memo: str,
-                  occurred_at: datetime) -> JournalEntry:
+def reverse_entry(
+    *, entry: JournalEntry, kind: str, idempotency_key: str, memo: str, occurred_at: datetime
+) -> JournalEntry:
     """Post the mirror image of a posted entry; an entry can be reversed once (unique ``reverses``)."""
     legs = [Leg(line.account, -line.amount_fen) for line in entry.lines.select_related("account")]
-    return post_entry(kind=kind, idempotency_key=idempotency_key, memo=memo, occurred_at=occurred_at, legs=legs,
-                      gift=entry.gift, project=entry.project, reverses=entry)
+    return post_entry(
+        kind=kind,
+        idempotency_key=idempotency_key,
+        memo=memo,
+        occurred_at=occurred_at,
+        legs=legs,
+        gift=entry.gift,
+        project=entry.project,
+        reverses=entry,
+    )
 
 
 def _move_account_totals(legs: Sequence[Leg]) -> None:

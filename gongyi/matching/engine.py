@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -79,8 +79,8 @@ __all__ = [
     "compute_incentives",
     "decide_match",
     "format_yuan",
-    "is_eligible",
     "ineligible_reason",
+    "is_eligible",
     "local_day",
     "local_day_and_second",
     "random_ratio_bp",
@@ -168,10 +168,14 @@ class Rules:
     projects: frozenset[str] | None = None
     refund_returns_to_pool: bool = True
     clawback_returns_to_pool: bool = True
+    # Derived once, for speed: the zone's cached converter and match hours in seconds of the day.
+    _local: Callable[[datetime], tuple[date, int]] = field(init=False, repr=False, compare=False)
+    _from_second: int = field(init=False, repr=False, compare=False)
+    _to_second: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         try:
-            _clock(self.timezone)
+            clock = _clock(self.timezone)
         except (KeyError, ValueError, TypeError) as error:  # ZoneInfoNotFoundError is a KeyError
             raise ValueError(f"unknown timezone {self.timezone!r}") from error
         _require_aware("window_start", self.window_start)
@@ -197,6 +201,9 @@ class Rules:
             _require_amount(name, getattr(self, name), nullable=True)
         if self.projects is not None and not isinstance(self.projects, frozenset):
             object.__setattr__(self, "projects", frozenset(self.projects))
+        object.__setattr__(self, "_local", clock.local)
+        object.__setattr__(self, "_from_second", self.match_from * 60)
+        object.__setattr__(self, "_to_second", self.match_to * 60)
 
 
 @dataclass(frozen=True)
@@ -333,12 +340,12 @@ def _clock(name: str) -> _LocalClock:
 
 def local_day_and_second(rules: Rules, at: datetime) -> tuple[date, int]:
     """Return the local date of ``at`` and its local second of the day (0..86399, wall clock)."""
-    return _clock(rules.timezone).local(at)
+    return rules._local(at)
 
 
 def local_day(rules: Rules, at: datetime) -> date:
     """Return the local date of ``at`` in ``rules.timezone``."""
-    return _clock(rules.timezone).local(at)[0]
+    return rules._local(at)[0]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -366,7 +373,7 @@ def _ineligible(rules: Rules, at: datetime, second_of_day: int, project: str, fe
         return "project_not_included"
     if not rules.window_start <= at < rules.window_end:
         return "outside_window"
-    if not rules.match_from * 60 <= second_of_day < rules.match_to * 60:
+    if not rules._from_second <= second_of_day < rules._to_second:
         return "outside_match_hours"
     if flagged:
         return "donor_flagged"
@@ -377,7 +384,7 @@ def _ineligible(rules: Rules, at: datetime, second_of_day: int, project: str, fe
 
 def ineligible_reason(rules: Rules, gift: GiftIn, flagged: bool) -> str | None:
     """Return why ``gift`` cannot be matched (see the module docstring), or ``None`` if it can."""
-    _, second = _clock(rules.timezone).local(gift.at)
+    _, second = rules._local(gift.at)
     return _ineligible(rules, gift.at, second, gift.project, gift.fen, flagged)
 
 
@@ -388,7 +395,7 @@ def is_eligible(rules: Rules, gift: GiftIn, flagged: bool) -> bool:
 
 def _decide(rules: Rules, gift_id: str, at: datetime, donor: str, project: str, fen: int, usage: MatchUsage):
     """Return ``(eligible, ratio_bp, wanted, matched, local_day, limited_by, pool_available)``."""
-    day, second = _clock(rules.timezone).local(at)
+    day, second = rules._local(at)
     reason = _ineligible(rules, at, second, project, fen, usage.is_flagged(donor))
     if reason is not None:
         return False, None, 0, 0, day, reason, None

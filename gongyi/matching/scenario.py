@@ -412,20 +412,24 @@ def _parse_events(raw_events: list) -> tuple[list, list]:
             if at is not None:
                 known = times[at_text] = (at, at - epoch)
         if kind == "gift":
+            # The checks are inlined for the common case (this loop runs a million times).
             gift_id = event.get("id")
-            problem = text_problem(gift_id)
-            if problem:
-                raise _event_error(index, event, "id", problem)
+            if not (type(gift_id) is str and gift_id and (gift_id.isascii() or gift_id in good_text)):
+                problem = text_problem(gift_id)
+                if problem:
+                    raise _event_error(index, event, "id", problem)
             if known is None:
                 raise _event_error(index, event, "at", _parse_time(at_text)[1])
             donor = event.get("donor")
-            problem = text_problem(donor)
-            if problem:
-                raise _event_error(index, event, "donor", problem)
+            if not (type(donor) is str and donor and (donor.isascii() or donor in good_text)):
+                problem = text_problem(donor)
+                if problem:
+                    raise _event_error(index, event, "donor", problem)
             project = event.get("project")
-            problem = text_problem(project)
-            if problem:
-                raise _event_error(index, event, "project", problem)
+            if not (type(project) is str and project and (project.isascii() or project in good_text)):
+                problem = text_problem(project)
+                if problem:
+                    raise _event_error(index, event, "project", problem)
             fen = event.get("fen")
             if type(fen) is not int or fen < 0 or fen > MAX_AMOUNT:
                 raise _event_error(index, event, "fen", _amount_problem(fen, "fen" in event))

@@ -23,8 +23,9 @@ class Region(models.Model):
     code = models.CharField("区划代码", max_length=12, primary_key=True)
     name = models.CharField("名称", max_length=64)
     level = models.CharField("级别", max_length=16, choices=RegionLevel.choices)
-    parent = models.ForeignKey("self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="children")
+    parent = models.ForeignKey(
+        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "行政区划"
@@ -53,9 +54,17 @@ class Organisation(models.Model):
 
     name = models.CharField("名称", max_length=128, unique=True)
     short_name = models.CharField("简称", max_length=32, blank=True)
-    kind = models.CharField("类型", max_length=24, choices=OrganisationKind.choices, default=OrganisationKind.OTHER)
-    uscc = models.CharField("统一社会信用代码", max_length=18, unique=True, null=True, blank=True,
-                            validators=[validate_uscc_format])
+    kind = models.CharField(
+        "类型", max_length=24, choices=OrganisationKind.choices, default=OrganisationKind.OTHER
+    )
+    uscc = models.CharField(
+        "统一社会信用代码",
+        max_length=18,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[validate_uscc_format],
+    )
     uscc_check_ok = models.BooleanField("信用代码校验通过", default=False, editable=False)
     region = models.ForeignKey(Region, verbose_name="登记地", null=True, blank=True, on_delete=models.PROTECT)
     registered_on = models.DateField("登记日期", null=True, blank=True)

@@ -27,8 +27,9 @@ class Order(models.Model):
     """
 
     out_trade_no = models.CharField("商户订单号", max_length=32, unique=True)
-    project = models.ForeignKey("projects.Project", verbose_name="项目", on_delete=models.PROTECT,
-                                related_name="orders")
+    project = models.ForeignKey(
+        "projects.Project", verbose_name="项目", on_delete=models.PROTECT, related_name="orders"
+    )
     amount_fen = models.BigIntegerField("金额（分）")
     gateway = models.CharField("支付渠道", max_length=16, choices=Gateway.choices)
     channel = models.CharField("支付方式", max_length=16, default="h5")
@@ -47,11 +48,13 @@ class Order(models.Model):
         verbose_name = verbose_name_plural = "订单"
         ordering = ["-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount_fen__gt=0, amount_fen__lte=MAX_GIFT_FEN),
-                                   name="order_amount_range"),
+            models.CheckConstraint(
+                condition=models.Q(amount_fen__gt=0, amount_fen__lte=MAX_GIFT_FEN), name="order_amount_range"
+            ),
             models.UniqueConstraint(fields=["gateway", "provider_txn_id"], name="order_provider_txn_unique"),
             models.CheckConstraint(
-                condition=~models.Q(status="paid") | models.Q(provider_txn_id__isnull=False, paid_at__isnull=False),
+                condition=~models.Q(status="paid")
+                | models.Q(provider_txn_id__isnull=False, paid_at__isnull=False),
                 name="order_paid_has_txn",
             ),
         ]
@@ -84,6 +87,9 @@ class PaymentNotification(models.Model):
         verbose_name = verbose_name_plural = "支付通知"
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.provider_txn_id} {self.outcome}"
+
 
 class SandboxTransaction(models.Model):
     """The sandbox provider's own books: what it charged, so it can be queried and refunded like a real one.
@@ -105,3 +111,6 @@ class SandboxTransaction(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "沙箱渠道交易"
+
+    def __str__(self) -> str:
+        return self.transaction_id

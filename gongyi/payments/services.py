@@ -68,16 +68,25 @@ def create_order(*, request: OrderRequest) -> Order:
         raise OrderInputError("project", "不在项目的募捐期内")
     with transaction.atomic():
         return Order.objects.create(
-            out_trade_no=new_out_trade_no(), project=project, amount_fen=request.amount_fen,
-            gateway=request.gateway, channel=request.channel[:16], donor_name=donor_name,
-            anonymous=bool(request.anonymous), message=message, unit_code=request.unit_code[:16],
+            out_trade_no=new_out_trade_no(),
+            project=project,
+            amount_fen=request.amount_fen,
+            gateway=request.gateway,
+            channel=request.channel[:16],
+            donor_name=donor_name,
+            anonymous=bool(request.anonymous),
+            message=message,
+            unit_code=request.unit_code[:16],
         )
 
 
 def close_order(*, order: Order) -> bool:
     """Close a pending order the provider says was never paid; a later verified payment still confirms it."""
-    return bool(Order.objects.filter(pk=order.pk, status=OrderStatus.PENDING).update(
-        status=OrderStatus.CLOSED, closed_at=timezone.now()))
+    return bool(
+        Order.objects.filter(pk=order.pk, status=OrderStatus.PENDING).update(
+            status=OrderStatus.CLOSED, closed_at=timezone.now()
+        )
+    )
 
 
 __all__ = ["OrderInputError", "OrderRequest", "UnknownGateway", "close_order", "create_order"]

@@ -31,7 +31,9 @@ def resolve_stuck_orders(*, older_than: timedelta, limit: int = 500) -> SweepRep
     report = SweepReport()
     now = timezone.now()
     ttl = timedelta(minutes=settings.GONGYI["ORDER_TTL_MINUTES"])
-    stuck = Order.objects.filter(status=OrderStatus.PENDING, created_at__lte=now - older_than).order_by("id")[:limit]
+    stuck = Order.objects.filter(status=OrderStatus.PENDING, created_at__lte=now - older_than).order_by("id")[
+        :limit
+    ]
     for order in stuck:
         try:
             result = get_gateway(order.gateway).query(order=order)

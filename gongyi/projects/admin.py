@@ -23,6 +23,7 @@ def _transition(to_status: str, label: str):
                 messages.error(request, f"{project.title}：{exc.message}")
             else:
                 messages.success(request, f"{project.title}：{label}")
+
     action.__name__ = f"mark_{to_status}"
     action.short_description = label
     return action
@@ -33,7 +34,14 @@ class ProjectAdmin(admin.ModelAdmin):
     list_display = ("title", "organisation", "campaign", "domain", "status", "target_fen", "gifts_count")
     list_filter = ("status", "domain", "campaign")
     search_fields = ("title", "filing_number", "organisation__name")
-    readonly_fields = ("status", "status_changed_at", "status_changed_by", "gifts_count", "donors_count", "created_at")
+    readonly_fields = (
+        "status",
+        "status_changed_at",
+        "status_changed_by",
+        "gifts_count",
+        "donors_count",
+        "created_at",
+    )
     inlines = [StatusChangeInline]
     actions = [
         _transition(ProjectStatus.IN_REVIEW, "提交审核"),
@@ -43,10 +51,31 @@ class ProjectAdmin(admin.ModelAdmin):
     ]
     fieldsets = (
         (None, {"fields": ("organisation", "campaign", "title", "summary", "story", "domain", "target_fen")}),
-        ("状态", {"fields": ("status", "status_changed_at", "status_changed_by", "gifts_count", "donors_count")}),
-        ("募捐方案（慈善法第二十四条）", {"fields": (
-            "filing_number", "purpose", "fundraising_starts_on", "fundraising_ends_on", "fundraising_area",
-            "lead_name", "lead_office_address", "donation_methods", "bank_account_name", "bank_name",
-            "bank_account_number", "beneficiaries", "use_of_funds", "fundraising_cost", "leftover_handling",
-            "enquiry_method")}),
+        (
+            "状态",
+            {"fields": ("status", "status_changed_at", "status_changed_by", "gifts_count", "donors_count")},
+        ),
+        (
+            "募捐方案（慈善法第二十四条）",
+            {
+                "fields": (
+                    "filing_number",
+                    "purpose",
+                    "fundraising_starts_on",
+                    "fundraising_ends_on",
+                    "fundraising_area",
+                    "lead_name",
+                    "lead_office_address",
+                    "donation_methods",
+                    "bank_account_name",
+                    "bank_name",
+                    "bank_account_number",
+                    "beneficiaries",
+                    "use_of_funds",
+                    "fundraising_cost",
+                    "leftover_handling",
+                    "enquiry_method",
+                )
+            },
+        ),
     )

@@ -6,7 +6,13 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
 from gongyi.projects.models import Domain, Project
-from gongyi.projects.selectors import figures_for, figures_for_many, latest_gifts, public_project, public_projects
+from gongyi.projects.selectors import (
+    figures_for,
+    figures_for_many,
+    latest_gifts,
+    public_project,
+    public_projects,
+)
 
 router = Router(tags=["projects"])
 
@@ -73,17 +79,28 @@ class ProjectOut(ProjectSummaryOut):
 
 def _summary(project: Project, figures) -> dict:
     return {
-        "id": project.pk, "title": project.title, "summary": project.summary, "domain": project.domain,
-        "domain_label": project.get_domain_display(), "status": project.status,
-        "organisation": project.organisation.name, "campaign": project.campaign_id,
-        "target_fen": project.target_fen, "raised_fen": figures.raised_fen, "matched_fen": figures.matched_fen,
-        "donors": figures.donors, "gifts": figures.gifts,
+        "id": project.pk,
+        "title": project.title,
+        "summary": project.summary,
+        "domain": project.domain,
+        "domain_label": project.get_domain_display(),
+        "status": project.status,
+        "organisation": project.organisation.name,
+        "campaign": project.campaign_id,
+        "target_fen": project.target_fen,
+        "raised_fen": figures.raised_fen,
+        "matched_fen": figures.matched_fen,
+        "donors": figures.donors,
+        "gifts": figures.gifts,
     }
 
 
 @router.get("", response=list[ProjectSummaryOut], summary="List public projects")
-def list_projects(request, campaign: int | None = None,
-                  domain: str | None = Query(None, description="领域: " + ", ".join(Domain.values))):
+def list_projects(
+    request,
+    campaign: int | None = None,
+    domain: str | None = Query(None, description="领域: " + ", ".join(Domain.values)),
+):
     if domain and domain not in Domain.values:
         raise HttpError(422, f"domain: 未知领域，可选 {', '.join(Domain.values)}")
     qs = public_projects(domain=domain)
@@ -106,19 +123,31 @@ def get_project(request, project_id: int):
         "story": project.story,
         "incentive_fen": figures.incentive_fen,
         "organisation_detail": {
-            "name": org.name, "uscc": org.uscc, "has_public_fundraising": org.has_public_fundraising,
-            "fundraising_certificate_no": org.fundraising_certificate_no, "contact_person": org.contact_person,
-            "contact_phone": org.contact_phone, "address": org.address,
+            "name": org.name,
+            "uscc": org.uscc,
+            "has_public_fundraising": org.has_public_fundraising,
+            "fundraising_certificate_no": org.fundraising_certificate_no,
+            "contact_person": org.contact_person,
+            "contact_phone": org.contact_phone,
+            "address": org.address,
         },
         "plan": {
-            "filing_number": project.filing_number, "purpose": project.purpose,
-            "starts_on": project.fundraising_starts_on, "ends_on": project.fundraising_ends_on,
-            "area": project.fundraising_area, "lead_name": project.lead_name,
-            "lead_office_address": project.lead_office_address, "donation_methods": project.donation_methods,
-            "bank_account_name": project.bank_account_name, "bank_name": project.bank_name,
-            "bank_account_number": project.bank_account_number, "beneficiaries": project.beneficiaries,
-            "use_of_funds": project.use_of_funds, "fundraising_cost": project.fundraising_cost,
-            "leftover_handling": project.leftover_handling, "enquiry_method": project.enquiry_method,
+            "filing_number": project.filing_number,
+            "purpose": project.purpose,
+            "starts_on": project.fundraising_starts_on,
+            "ends_on": project.fundraising_ends_on,
+            "area": project.fundraising_area,
+            "lead_name": project.lead_name,
+            "lead_office_address": project.lead_office_address,
+            "donation_methods": project.donation_methods,
+            "bank_account_name": project.bank_account_name,
+            "bank_name": project.bank_name,
+            "bank_account_number": project.bank_account_number,
+            "beneficiaries": project.beneficiaries,
+            "use_of_funds": project.use_of_funds,
+            "fundraising_cost": project.fundraising_cost,
+            "leftover_handling": project.leftover_handling,
+            "enquiry_method": project.enquiry_method,
         },
         "latest_gifts": [
             {"name": g.public_name, "fen": g.amount_fen, "message": g.message, "paid_at": g.paid_at}

@@ -46,19 +46,34 @@ class Project(models.Model):
     each confirmed gift; money totals come from the ledger accounts.
     """
 
-    organisation = models.ForeignKey(Organisation, verbose_name="募捐组织", on_delete=models.PROTECT,
-                                     related_name="projects")
-    campaign = models.ForeignKey(Campaign, verbose_name="所属活动", null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="projects")
+    organisation = models.ForeignKey(
+        Organisation, verbose_name="募捐组织", on_delete=models.PROTECT, related_name="projects"
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name="所属活动",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="projects",
+    )
     title = models.CharField("项目名称", max_length=128)
     summary = models.CharField("一句话介绍", max_length=200)
     story = models.TextField("项目故事")
     domain = models.CharField("领域", max_length=24, choices=Domain.choices)
     target_fen = models.BigIntegerField("筹款目标（分）")
-    status = models.CharField("状态", max_length=16, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT)
+    status = models.CharField(
+        "状态", max_length=16, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT
+    )
     status_changed_at = models.DateTimeField("状态变更时间", null=True, blank=True)
-    status_changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="状态变更人", null=True, blank=True,
-                                          on_delete=models.PROTECT, related_name="+")
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="状态变更人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     # 募捐方案 (Charity Law art. 24) and its filing.
     filing_number = models.CharField("备案编号", max_length=64, blank=True)
@@ -74,10 +89,15 @@ class Project(models.Model):
     bank_account_number = models.CharField("银行账号", max_length=40)
     beneficiaries = models.TextField("受益人")
     use_of_funds = models.TextField("募得款物用途")
-    fundraising_cost = models.CharField("募捐成本", max_length=200, default="募捐成本从项目管理费中列支，不超过募得款物的3%")
+    fundraising_cost = models.CharField(
+        "募捐成本", max_length=200, default="募捐成本从项目管理费中列支，不超过募得款物的3%"
+    )
     leftover_handling = models.TextField("剩余财产的处理", default="用于同类慈善项目并向社会公开")
-    enquiry_method = models.CharField("募捐信息查询方法", max_length=200,
-                                      default="登录“慈善中国”（cishan.chinanpo.gov.cn）按备案编号查询，或致电募捐组织")
+    enquiry_method = models.CharField(
+        "募捐信息查询方法",
+        max_length=200,
+        default="登录“慈善中国”（cishan.chinanpo.gov.cn）按备案编号查询，或致电募捐组织",
+    )
 
     gifts_count = models.PositiveIntegerField("捐赠笔数", default=0, editable=False)
     donors_count = models.PositiveIntegerField("捐赠人数", default=0, editable=False)
@@ -87,13 +107,21 @@ class Project(models.Model):
         verbose_name = verbose_name_plural = "募捐项目"
         ordering = ["id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(target_fen__gt=0), name="project_target_positive",
-                                   violation_error_message="筹款目标必须大于0"),
-            models.CheckConstraint(condition=models.Q(fundraising_ends_on__gte=models.F("fundraising_starts_on")),
-                                   name="project_dates_order", violation_error_message="募捐结束日期不能早于开始日期"),
-            models.CheckConstraint(condition=~models.Q(status=ProjectStatus.PUBLISHED) | ~models.Q(filing_number=""),
-                                   name="project_published_needs_filing",
-                                   violation_error_message="发布前须填写备案编号"),
+            models.CheckConstraint(
+                condition=models.Q(target_fen__gt=0),
+                name="project_target_positive",
+                violation_error_message="筹款目标必须大于0",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(fundraising_ends_on__gte=models.F("fundraising_starts_on")),
+                name="project_dates_order",
+                violation_error_message="募捐结束日期不能早于开始日期",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=ProjectStatus.PUBLISHED) | ~models.Q(filing_number=""),
+                name="project_published_needs_filing",
+                violation_error_message="发布前须填写备案编号",
+            ),
         ]
         indexes = [models.Index(fields=["status", "domain"])]
 
@@ -111,14 +139,18 @@ class ProjectStatusChange(models.Model):
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="status_changes")
     from_status = models.CharField(max_length=16, choices=ProjectStatus.choices)
     to_status = models.CharField(max_length=16, choices=ProjectStatus.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     note = models.CharField("说明", max_length=200, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "项目状态变更"
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}: {self.from_status} → {self.to_status}"
 
 
 class ProjectDonor(models.Model):
@@ -130,3 +162,6 @@ class ProjectDonor(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "donor_key"], name="project_donor_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}: {self.donor_key}"

@@ -48,15 +48,18 @@ def public_project(project_id: int) -> Project | None:
 
 def figures_for(project: Project) -> ProjectFigures:
     totals = project_totals(project)
-    return ProjectFigures(donors=project.donors_count, gifts=project.gifts_count, target_fen=project.target_fen,
-                          **totals)
+    return ProjectFigures(
+        donors=project.donors_count, gifts=project.gifts_count, target_fen=project.target_fen, **totals
+    )
 
 
 def figures_for_many(projects) -> dict[int, ProjectFigures]:
     projects = list(projects)
     totals = totals_by_project([p.pk for p in projects])
     return {
-        p.pk: ProjectFigures(donors=p.donors_count, gifts=p.gifts_count, target_fen=p.target_fen, **totals[p.pk])
+        p.pk: ProjectFigures(
+            donors=p.donors_count, gifts=p.gifts_count, target_fen=p.target_fen, **totals[p.pk]
+        )
         for p in projects
     }
 

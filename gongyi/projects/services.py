@@ -23,16 +23,23 @@ def change_project_status(*, project: Project, to_status: str, actor=None, note:
         current = Project.objects.select_for_update().get(pk=project.pk)
         if to_status not in PROJECT_TRANSITIONS[current.status]:
             raise ProjectTransitionError(
-                "status", f"不能从“{current.get_status_display()}”变为“{ProjectStatus(to_status).label}”")
+                "status", f"不能从“{current.get_status_display()}”变为“{ProjectStatus(to_status).label}”"
+            )
         if to_status == ProjectStatus.PUBLISHED:
             if not current.filing_number.strip():
-                raise ProjectTransitionError("filing_number", "发布前须填写备案编号（募捐方案须先在慈善中国备案）")
+                raise ProjectTransitionError(
+                    "filing_number", "发布前须填写备案编号（募捐方案须先在慈善中国备案）"
+                )
             if not current.organisation.has_public_fundraising:
-                raise ProjectTransitionError("organisation", "募捐组织不具有公开募捐资格，不能发布公开募捐项目")
+                raise ProjectTransitionError(
+                    "organisation", "募捐组织不具有公开募捐资格，不能发布公开募捐项目"
+                )
         now = timezone.now()
-        ProjectStatusChange.objects.create(project=current, from_status=current.status, to_status=to_status,
-                                           actor=actor, note=note[:200])
-        Project.objects.filter(pk=current.pk).update(status=to_status, status_changed_at=now,
-                                                     status_changed_by=actor)
+        ProjectStatusChange.objects.create(
+            project=current, from_status=current.status, to_status=to_status, actor=actor, note=note[:200]
+        )
+        Project.objects.filter(pk=current.pk).update(
+            status=to_status, status_changed_at=now, status_changed_by=actor
+        )
         current.refresh_from_db()
     return current

@@ -19,8 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def post_notification(client, body: bytes, headers: dict | None = None):
     headers = signed_headers(body) if headers is None else headers
-    return client.post(NOTIFY, data=body, content_type="application/json",
-                       headers=headers)
+    return client.post(NOTIFY, data=body, content_type="application/json", headers=headers)
 
 
 def create_order(client, project, fen=1000, **extra):
@@ -37,7 +36,9 @@ def test_full_gift_path_through_http(client):
     assert created["pay"]["url"].endswith(f"/pay/sandbox/{order.out_trade_no}/")
     assert client.get(f"/api/v1/orders/{order.out_trade_no}").json()["status"] == "pending"
 
-    response = post_notification(client, notification_body(order, transaction_id="SBTXN0001", payer="openid-1"))
+    response = post_notification(
+        client, notification_body(order, transaction_id="SBTXN0001", payer="openid-1")
+    )
     assert response.status_code == 200
     assert response.json()["code"] == "SUCCESS"
 
@@ -52,7 +53,11 @@ def test_full_gift_path_through_http(client):
     api_project = client.get(f"/api/v1/projects/{project.pk}").json()
     assert (api_project["raised_fen"], api_project["matched_fen"], api_project["donors"]) == (1000, 0, 1)
     assert api_project["latest_gifts"][0] == {
-        "name": "王**", "fen": 1000, "message": "加油", "paid_at": api_project["latest_gifts"][0]["paid_at"]}
+        "name": "王**",
+        "fen": 1000,
+        "message": "加油",
+        "paid_at": api_project["latest_gifts"][0]["paid_at"],
+    }
 
     page = client.get(reverse("project", args=[project.pk])).content.decode()
     assert "¥10.00" in page and "王**" in page and "王小明" not in page and "加油" in page

@@ -65,9 +65,12 @@ class SandboxGateway:
         )
 
     def answer(self, *, ok: bool, message: str = "") -> NotificationAnswer:
-        payload = {"code": "SUCCESS", "message": message or "OK"} if ok else {"code": "FAIL", "message": message}
-        return NotificationAnswer(200 if ok else 400, "application/json",
-                                  json.dumps(payload, ensure_ascii=False).encode())
+        payload = (
+            {"code": "SUCCESS", "message": message or "OK"} if ok else {"code": "FAIL", "message": message}
+        )
+        return NotificationAnswer(
+            200 if ok else 400, "application/json", json.dumps(payload, ensure_ascii=False).encode()
+        )
 
     def query(self, *, order) -> QueryResult:
         from gongyi.payments.models import SandboxTransaction
@@ -75,10 +78,16 @@ class SandboxGateway:
         txn = SandboxTransaction.objects.filter(out_trade_no=order.out_trade_no).first()
         if txn is None:
             return QueryResult(state="pending")
-        return QueryResult(state="paid", payment=VerifiedPayment(
-            out_trade_no=txn.out_trade_no, provider_txn_id=txn.transaction_id, amount_fen=txn.amount_fen,
-            payer=txn.payer, paid_at=txn.paid_at,
-        ))
+        return QueryResult(
+            state="paid",
+            payment=VerifiedPayment(
+                out_trade_no=txn.out_trade_no,
+                provider_txn_id=txn.transaction_id,
+                amount_fen=txn.amount_fen,
+                payer=txn.payer,
+                paid_at=txn.paid_at,
+            ),
+        )
 
     def refund(self, *, order, amount_fen: int, refund_no: str, reason: str) -> RefundResult:
         from django.db.models import F

@@ -30,7 +30,10 @@ def charge(*, order: Order, payer: str, notify_url: str) -> SandboxTransaction:
             return SandboxTransaction.objects.create(
                 out_trade_no=order.out_trade_no,
                 transaction_id="SB" + timezone.now().strftime("%Y%m%d") + secrets.token_hex(8).upper(),
-                amount_fen=order.amount_fen, payer=payer, paid_at=timezone.now(), notify_url=notify_url,
+                amount_fen=order.amount_fen,
+                payer=payer,
+                paid_at=timezone.now(),
+                notify_url=notify_url,
             )
     except IntegrityError:
         return SandboxTransaction.objects.get(out_trade_no=order.out_trade_no)
@@ -51,7 +54,9 @@ def deliver(*, txn: SandboxTransaction, key: str) -> bool:
     """POST the signed notification to its notify URL; True when acknowledged with SUCCESS."""
     body = notification_body(txn)
     request = urllib.request.Request(  # noqa: S310 - the URL is our own notify endpoint
-        txn.notify_url, data=body, method="POST",
+        txn.notify_url,
+        data=body,
+        method="POST",
         headers={"Content-Type": "application/json", SIGNATURE_HEADER: sign(key, body)},
     )
     status = ""
