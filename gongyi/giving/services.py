@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from gongyi.giving.models import Gift
+from gongyi.giving.models import Gift, GiftStatus
 from gongyi.ledger.models import AccountKind, EntryKind
 from gongyi.ledger.services import Leg, post_entry, project_account, provider_clearing_account
 from gongyi.payments.interface import NotificationRefused, VerifiedPayment
@@ -158,3 +158,57 @@ def _match_gift(gift: Gift) -> None:
     from gongyi.matching import live
 
     live.match_confirmed_gift(gift=gift)
+
+
+class RefundError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def refund_gift(*, gift: Gift, reason: str, actor=None) -> Gift:
+    """Refund a confirmed gift through its gateway and post the reversals (gift, then match) once.
+
+    The match goes back to the pool or is forfeited as the pool's rules say. Refunding twice is refused.
+    """
+    from gongyi.ledger.models import JournalEntry
+    from gongyi.ledger.services import reverse_entry
+    from gongyi.matching.live import take_back_match
+    from gongyi.matching.models import Match
+    from gongyi.payments.gateways import get_gateway
+
+    if not reason.strip():
+        raise RefundError("reason", "请填写退款理由")
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=gift.order_id)
+        gift = Gift.objects.select_related("project", "order").get(pk=gift.pk)
+        if gift.status != GiftStatus.CONFIRMED or order.status != OrderStatus.PAID:
+            raise RefundError("gift", "该捐赠已退款或不可退款")
+        result = get_gateway(gift.gateway).refund(order=order, amount_fen=gift.amount_fen,
+                                                  refund_no=f"RF{gift.pk}", reason=reason[:80])
+        if not result.accepted:
+            raise RefundError("gateway", f"支付渠道拒绝退款：{result.message}")
+        now = timezone.now()
+        reverse_entry(entry=JournalEntry.objects.get(idempotency_key=f"gift:{gift.pk}"), kind=EntryKind.GIFT_REVERSAL,
+                      idempotency_key=f"gift-reversal:{gift.pk}", memo=f"退款（{reason[:60]}） {order.out_trade_no}",
+                      occurred_at=now)
+        match = Match.objects.select_related("pool", "gift", "gift__order", "gift__project").filter(gift=gift).first()
+        if match is not None:
+            take_back_match(match=match, to_pool=match.pool.refund_returns_to_pool, why="退款")
+        Gift.objects.filter(pk=gift.pk).update(status=GiftStatus.REFUNDED, matched_fen=0)
+        Order.objects.filter(pk=order.pk).update(status=OrderStatus.REFUNDED)
+        _uncount_gift(gift)
+        logger.info("gift %s refunded by %s: %s", gift.pk, actor, reason)
+        gift.refresh_from_db()
+    return gift
+
+
+def _uncount_gift(gift: Gift) -> None:
+    still_giving = Gift.objects.filter(project_id=gift.project_id, donor_key=gift.donor_key,
+                                       status=GiftStatus.CONFIRMED).exists()
+    lost_donor = 0
+    if not still_giving:
+        lost_donor = ProjectDonor.objects.filter(project_id=gift.project_id, donor_key=gift.donor_key).delete()[0]
+    Project.objects.filter(pk=gift.project_id).update(gifts_count=F("gifts_count") - 1,
+                                                      donors_count=F("donors_count") - lost_donor)

@@ -24,7 +24,7 @@ class AccountKind(models.TextChoices):
     PROJECT_MATCHING = "project_matching", "项目配捐"
     PROJECT_INCENTIVES = "project_incentives", "项目激励"
     MATCHING_POOL = "matching_pool", "配捐池"
-    SPONSOR_COMMITMENT = "sponsor_commitment", "配捐方承诺"
+    SPONSOR_COMMITMENT = "sponsor_commitment", "配捐方应拨付（承诺）"
     FORFEITED_MATCHING = "forfeited_matching", "收回配捐"
     REFUNDS_PAYABLE = "refunds_payable", "应退捐款"
 
@@ -35,7 +35,7 @@ CREDIT_NORMAL_KINDS = frozenset(
         AccountKind.PROJECT_DONATIONS,
         AccountKind.PROJECT_MATCHING,
         AccountKind.PROJECT_INCENTIVES,
-        AccountKind.SPONSOR_COMMITMENT,
+        AccountKind.MATCHING_POOL,
         AccountKind.FORFEITED_MATCHING,
         AccountKind.REFUNDS_PAYABLE,
     }

@@ -300,12 +300,15 @@ class MatchDecision:
 class _LocalClock:
     """UTC instant -> (local date, local second of day) for one zone, cached per UTC hour."""
 
-    __slots__ = ("_dates", "_offsets", "zone")
+    __slots__ = ("_dates", "_last", "_offsets", "zone")
 
     def __init__(self, name: str) -> None:
         self.zone = ZoneInfo(name)
         self._offsets: dict[int, int | None] = {}
         self._dates: dict[int, date] = {}
+        # (datetime, answer) of the last call: events in time order often share one ``at`` object.
+        # One attribute holding a tuple, so that threads never see a time with another's answer.
+        self._last: tuple[datetime | None, tuple[date, int] | None] = (None, None)
 
     def _offset_at(self, seconds: int) -> int:
         offset = (_EPOCH + timedelta(seconds=seconds)).astimezone(self.zone).utcoffset()
@@ -316,6 +319,9 @@ class _LocalClock:
         return first if first == self._offset_at(hour * 3600 + 3599) else None
 
     def local(self, at: datetime) -> tuple[date, int]:
+        last = self._last
+        if last[0] is at:
+            return last[1]
         delta = at - _EPOCH
         seconds = delta.days * 86400 + delta.seconds
         hour = seconds // 3600
@@ -330,7 +336,9 @@ class _LocalClock:
         day = self._dates.get(day_number)
         if day is None:
             day = self._dates[day_number] = date.fromordinal(day_number + _EPOCH_ORDINAL)
-        return day, local_seconds - day_number * 86400
+        answer = (day, local_seconds - day_number * 86400)
+        self._last = (at, answer)
+        return answer
 
 
 @lru_cache(maxsize=64)
@@ -474,9 +482,7 @@ class IncentiveRule:
             raise ValueError(f"unknown incentive kind {self.kind!r}")
 
 
-def compute_incentives(
-    rules_list: Sequence[IncentiveRule], metrics: Mapping[str, Mapping[str, int]]
-) -> dict[str, int]:
+def compute_incentives(rules_list: Sequence[IncentiveRule], metrics: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
     """Return project -> incentive fen (summed over ``rules_list``) for every project in ``metrics``.
 
     ``metrics[project] = {"donors": n, "gifts": n}`` holds exactly the projects that take part.
@@ -545,6 +551,10 @@ class Simulation:
         self._donor_project_day: dict[tuple[str, str, date], int] = {}
         self._project_day: dict[tuple[str, date], int] = {}
         self._project: dict[str, int] = {}
+        # (project, donor) -> live gifts that count for the incentive metrics (flags applied at the end).
+        self._metric_pairs: dict[tuple[str, str], int] = {}
+        self._released_at: datetime | None = None
+        self._released_fen = 0
 
     # -- MatchUsage ---------------------------------------------------------------------------------
 
@@ -561,7 +571,10 @@ class Simulation:
         return self._project.get(project, 0)
 
     def pool_available(self, at: datetime) -> int:
-        return self.pool.released_fen(at) - self.matched_live_fen - self.forfeited_fen
+        if at is not self._released_at:
+            self._released_fen = self.pool.released_fen(at)
+            self._released_at = at
+        return self._released_fen - self.matched_live_fen - self.forfeited_fen
 
     def is_flagged(self, donor: str) -> bool:
         return donor in self._flagged
@@ -584,6 +597,9 @@ class Simulation:
         self._gifts[gift_id] = [project, donor, fen, day, matched, decision[1], False, False, counts, at]
         raised = self._raised
         raised[project] = raised.get(project, 0) + fen
+        if counts:
+            pair = (project, donor)
+            self._metric_pairs[pair] = self._metric_pairs.get(pair, 0) + 1
         if matched > 0:
             key = (donor, day)
             self._donor_day[key] = self._donor_day.get(key, 0) + matched
@@ -630,6 +646,8 @@ class Simulation:
         taken = state[_MATCHED]
         state[_REFUNDED] = True
         self._raised[state[_PROJECT]] -= state[_FEN]
+        if state[_COUNTS]:
+            self._metric_pairs[(state[_PROJECT], state[_DONOR])] -= 1
         self._take_back(state, self.rules.refund_returns_to_pool)
         return taken
 
@@ -679,15 +697,12 @@ class Simulation:
     def metrics(self) -> dict[str, dict[str, int]]:
         """Return project -> {"donors", "gifts"} for every project named by a gift."""
         gifts = dict.fromkeys(self._raised, 0)
-        pairs: set[tuple[str, str]] = set()
-        flagged = self._flagged
-        for state in self._gifts.values():
-            if state[_COUNTS] and not state[_REFUNDED] and state[_DONOR] not in flagged:
-                gifts[state[_PROJECT]] += 1
-                pairs.add((state[_PROJECT], state[_DONOR]))
         donors = dict.fromkeys(self._raised, 0)
-        for project, _ in pairs:
-            donors[project] += 1
+        flagged = self._flagged
+        for (project, donor), count in self._metric_pairs.items():
+            if count > 0 and donor not in flagged:
+                gifts[project] += count
+                donors[project] += 1
         return {p: {"donors": donors[p], "gifts": gifts[p]} for p in self._raised}
 
     def incentive_awards(self, metrics: Mapping[str, Mapping[str, int]] | None = None) -> dict[str, int]:

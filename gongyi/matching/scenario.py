@@ -323,7 +323,9 @@ def _parse_incentives(data: Mapping) -> tuple[IncentiveRule, ...]:
             raise _field_error(path, f"must be an object, got {_show(entry)}")
         kind = entry.get("kind")
         if kind not in ("tiers", "share"):
-            problem = "missing" if kind is None else f'unknown incentive kind {_show(kind)} (expected "tiers" or "share")'
+            problem = (
+                "missing" if kind is None else f'unknown incentive kind {_show(kind)} (expected "tiers" or "share")'
+            )
             raise _field_error(f"{path}.kind", problem)
         metric = entry.get("metric")
         if metric not in ("donors", "gifts"):
@@ -382,15 +384,14 @@ def _event_error(index: int, event: object, field: str, problem: str) -> Scenari
     return ScenarioError(f'{name}: field "{field}": {problem}', index=index, event_id=event_id, field=field)
 
 
-def _parse_events(raw_events: list) -> tuple[list, list]:
-    """Check every event on its own; return (events in input order, their sort keys)."""
+def _parse_events(raw_events: list) -> tuple[list, list, dict[str, int]]:
+    """Check every event on its own; return (events in input order, their sort keys, gift id -> index)."""
     parsed: list = []
     keys: list[timedelta] = []
     gift_first_index: dict[str, int] = {}
     # Many events share a time string, and donors and projects repeat: parse and check each once.
     times: dict[str, tuple[datetime, timedelta]] = {}
     good_text: set[str] = set()
-    fromisoformat = datetime.fromisoformat
     epoch = _EPOCH
 
     def text_problem(value: object) -> str | None:
@@ -453,57 +454,51 @@ def _parse_events(raw_events: list) -> tuple[list, list]:
             parsed.append(FlagIn(event["donor"], known[0], at_text))
         else:
             problem = (
-                "missing"
-                if kind is None
-                else f'unknown event type {_show(kind)} (expected "gift", "refund" or "flag")'
+                "missing" if kind is None else f'unknown event type {_show(kind)} (expected "gift", "refund" or "flag")'
             )
             raise _event_error(index, event, "type", problem)
         keys.append(known[1])
-    return parsed, keys
+    return parsed, keys, gift_first_index
 
 
-def _check_refunds(parsed: list, order: list[int], raw_events: list) -> None:
-    """Refunds must name a known gift, once, after that gift in the order of application."""
-    gift_index: dict[str, int] = {}
-    for index, event in enumerate(parsed):
-        if type(event) is GiftIn:
-            gift_index[event.id] = index
-    applied: set[str] = set()
+def _check_refunds(parsed: list, keys: list, gift_index: dict[str, int], raw_events: list) -> None:
+    """Refunds must name a known gift, once, after that gift in the order of application.
+
+    The order of application is (``at``, index in the list): the stable sort by ``at``.
+    """
+    refunds = sorted(
+        (keys[index], index) for index, event in enumerate(parsed) if type(event) is RefundIn
+    )
     refunded_by: dict[str, int] = {}
-    for index in order:
+    for key, index in refunds:
         event = parsed[index]
-        kind = type(event)
-        if kind is GiftIn:
-            applied.add(event.id)
-        elif kind is RefundIn:
-            gift_id = event.id
-            if gift_id not in gift_index:
-                raise _event_error(index, raw_events[index], "id", f"refund of unknown gift {_show(gift_id)}")
-            gift = parsed[gift_index[gift_id]]
-            if event.at < gift.at:
-                raise _event_error(
-                    index,
-                    raw_events[index],
-                    "at",
-                    f"refund dated {event.at_text} is before its gift "
-                    f"(events[{gift_index[gift_id]}] at {gift.at_text})",
-                )
-            if gift_id not in applied:
-                raise _event_error(
-                    index,
-                    raw_events[index],
-                    "at",
-                    f"refund at the same time as its gift (events[{gift_index[gift_id]}]) "
-                    "must come after it in the list",
-                )
-            if gift_id in refunded_by:
-                raise _event_error(
-                    index,
-                    raw_events[index],
-                    "id",
-                    f"gift {_show(gift_id)} is already refunded by events[{refunded_by[gift_id]}]",
-                )
-            refunded_by[gift_id] = index
+        gift_id = event.id
+        given = gift_index.get(gift_id)
+        if given is None:
+            raise _event_error(index, raw_events[index], "id", f"refund of unknown gift {_show(gift_id)}")
+        gift = parsed[given]
+        if key < keys[given]:
+            raise _event_error(
+                index,
+                raw_events[index],
+                "at",
+                f"refund dated {event.at_text} is before its gift (events[{given}] at {gift.at_text})",
+            )
+        if key == keys[given] and index < given:
+            raise _event_error(
+                index,
+                raw_events[index],
+                "at",
+                f"refund at the same time as its gift (events[{given}]) must come after it in the list",
+            )
+        if gift_id in refunded_by:
+            raise _event_error(
+                index,
+                raw_events[index],
+                "id",
+                f"gift {_show(gift_id)} is already refunded by events[{refunded_by[gift_id]}]",
+            )
+        refunded_by[gift_id] = index
 
 
 def parse_scenario(data: object) -> Scenario:
@@ -525,10 +520,10 @@ def parse_scenario(data: object) -> Scenario:
     raw_events = data.get("events")
     if type(raw_events) is not list:
         raise _field_error("events", "missing" if raw_events is None else f"must be a list, got {_show(raw_events)}")
-    parsed, keys = _parse_events(raw_events)
+    parsed, keys, gift_index = _parse_events(raw_events)
+    _check_refunds(parsed, keys, gift_index, raw_events)
     # Stable: events with equal ``at`` keep their order in the list.
     order = sorted(range(len(parsed)), key=keys.__getitem__)
-    _check_refunds(parsed, order, raw_events)
     return Scenario(
         rules=rules,
         pool=pool,

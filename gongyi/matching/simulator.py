@@ -115,7 +115,9 @@ def summary_table(simulation: Simulation, result: Mapping | None = None) -> str:
         ]
         for project, values in ordered
     ]
-    totals = [sum(values[key] for values in projects.values()) for key in ("raised_fen", "matched_fen", "incentive_fen")]
+    totals = [
+        sum(values[key] for values in projects.values()) for key in ("raised_fen", "matched_fen", "incentive_fen")
+    ]
     rows.append(["(all projects)", format_yuan(totals[0]), format_yuan(totals[1]), "", "", format_yuan(totals[2])])
     lines += ["", "Per project:"]
     lines += _table(["project", "raised", "matched", "donors", "gifts", "incentive"], rows, right={1, 2, 3, 4, 5})

@@ -235,7 +235,9 @@ def test_tranches_release_at_their_time_and_never_beyond_the_total():
 
 
 def test_pool_released_fen():
-    pool = Pool(total_fen=2500, tranches=((at("10:00:00", 21), 1000), (at("10:00:00"), 1000), (at("10:00:00", 22), 1000)))
+    pool = Pool(
+        total_fen=2500, tranches=((at("10:00:00", 21), 1000), (at("10:00:00"), 1000), (at("10:00:00", 22), 1000))
+    )
     assert pool.released_fen(at("09:59:59")) == 0
     assert pool.released_fen(at("10:00:00")) == 1000
     assert pool.released_fen(at("23:00:00", 21)) == 2000
@@ -325,13 +327,22 @@ def test_window_is_half_open():
     assert result["gifts"]["before"] == {"matched_fen": 0, "ratio_bp": None}
     assert matched(result) == {"before": 0, "start": 100, "last": 100, "end": 0}
     # Outside the window they still raise money, but do not count for incentives.
-    assert result["projects"]["p1"] == {"raised_fen": 400, "matched_fen": 200, "donors": 2, "gifts": 2, "incentive_fen": 0}
+    assert result["projects"]["p1"] == {
+        "raised_fen": 400,
+        "matched_fen": 200,
+        "donors": 2,
+        "gifts": 2,
+        "incentive_fen": 0,
+    }
 
 
 def test_min_gift():
     events = [gift("small", t("10:00:00"), "u1", "p1", 99), gift("ok", t("10:00:01"), "u1", "p1", 100)]
     result = simulate(scenario(events))
-    assert result["gifts"] == {"small": {"matched_fen": 0, "ratio_bp": None}, "ok": {"matched_fen": 100, "ratio_bp": 10000}}
+    assert result["gifts"] == {
+        "small": {"matched_fen": 0, "ratio_bp": None},
+        "ok": {"matched_fen": 100, "ratio_bp": 10000},
+    }
     assert result["projects"]["p1"]["gifts"] == 1
 
 
@@ -340,8 +351,20 @@ def test_projects_list_limits_matching_and_incentives():
     incentives = [{"kind": "tiers", "metric": "donors", "tiers": [{"min": 1, "fen": 777}]}]
     result = simulate(scenario(events, projects=["in"], incentives=incentives))
     assert result["gifts"]["b"] == {"matched_fen": 0, "ratio_bp": None}
-    assert result["projects"]["in"] == {"raised_fen": 1000, "matched_fen": 1000, "donors": 1, "gifts": 1, "incentive_fen": 777}
-    assert result["projects"]["out"] == {"raised_fen": 1000, "matched_fen": 0, "donors": 1, "gifts": 1, "incentive_fen": 0}
+    assert result["projects"]["in"] == {
+        "raised_fen": 1000,
+        "matched_fen": 1000,
+        "donors": 1,
+        "gifts": 1,
+        "incentive_fen": 777,
+    }
+    assert result["projects"]["out"] == {
+        "raised_fen": 1000,
+        "matched_fen": 0,
+        "donors": 1,
+        "gifts": 1,
+        "incentive_fen": 0,
+    }
 
 
 def test_is_eligible_and_reasons():
@@ -364,7 +387,14 @@ def test_is_eligible_and_reasons():
             ("r6", at("10:00:00"), "u1", "p1", 100),
         ]
     ]
-    assert reasons == ["project_not_included", "outside_window", "outside_match_hours", "donor_flagged", "below_min_gift", "pool"]
+    assert reasons == [
+        "project_not_included",
+        "outside_window",
+        "outside_match_hours",
+        "donor_flagged",
+        "below_min_gift",
+        "pool",
+    ]
 
 
 # --- refunds ----------------------------------------------------------------------------------------
@@ -387,7 +417,13 @@ def test_refund_returns_the_match_to_the_pool():
         "left_fen": 0,
         "exhausted": [t("10:00:00"), t("12:00:00")],
     }
-    assert result["projects"]["p1"] == {"raised_fen": 1000, "matched_fen": 1000, "donors": 1, "gifts": 1, "incentive_fen": 0}
+    assert result["projects"]["p1"] == {
+        "raised_fen": 1000,
+        "matched_fen": 1000,
+        "donors": 1,
+        "gifts": 1,
+        "incentive_fen": 0,
+    }
 
 
 def test_refund_forfeits_the_match():
@@ -415,7 +451,9 @@ def test_refund_frees_the_caps_of_the_gifts_day_and_project():
         gift("g2", t("11:00:00"), "u1", "p1", 1000),  # out of order in the list, applied by time
     ]
     events = [events[0], events[2], events[1]]
-    result = simulate(scenario(events, per_donor_daily_cap_fen=1000, per_project_cap_fen=1000, refund_returns_to_pool=False))
+    result = simulate(
+        scenario(events, per_donor_daily_cap_fen=1000, per_project_cap_fen=1000, refund_returns_to_pool=False)
+    )
     assert matched(result) == {"g1": 0, "g2": 0}  # g2 came before the refund
     events = [
         gift("g1", t("10:00:00"), "u1", "p1", 1000),
@@ -423,7 +461,9 @@ def test_refund_frees_the_caps_of_the_gifts_day_and_project():
         gift("g3", t("11:00:00", 21), "u1", "p1", 1000),
         gift("g4", "2023-05-20T23:00:00+08:00", "u1", "p1", 1000),
     ]
-    result = simulate(scenario(events, per_donor_daily_cap_fen=1000, per_project_cap_fen=1000, refund_returns_to_pool=False))
+    result = simulate(
+        scenario(events, per_donor_daily_cap_fen=1000, per_project_cap_fen=1000, refund_returns_to_pool=False)
+    )
     # g4 (the 20th, 23:00) is applied before the refund: the caps are full. After the refund the
     # project cap has room again: g3 gets it.
     assert matched(result) == {"g1": 0, "g4": 0, "g3": 1000}
@@ -462,8 +502,20 @@ def test_flag_claws_back_to_the_pool():
         "exhausted": [t("10:02:00"), t("12:01:00")],
     }
     # The cheat's money stays raised; they no longer count for incentives.
-    assert result["projects"]["p1"] == {"raised_fen": 2700, "matched_fen": 1500, "donors": 1, "gifts": 2, "incentive_fen": 0}
-    assert result["projects"]["p2"] == {"raised_fen": 400, "matched_fen": 0, "donors": 0, "gifts": 0, "incentive_fen": 0}
+    assert result["projects"]["p1"] == {
+        "raised_fen": 2700,
+        "matched_fen": 1500,
+        "donors": 1,
+        "gifts": 2,
+        "incentive_fen": 0,
+    }
+    assert result["projects"]["p2"] == {
+        "raised_fen": 400,
+        "matched_fen": 0,
+        "donors": 0,
+        "gifts": 0,
+        "incentive_fen": 0,
+    }
 
 
 def test_flag_forfeits_the_clawback():
@@ -487,17 +539,35 @@ def test_refund_after_clawback_is_not_returned_twice():
         refund("a1", t("12:00:00")),
     ]
     result = simulate(scenario(events, pool=pool, clawback_returns_to_pool=False, refund_returns_to_pool=False))
-    assert result["pool"] == {"total_fen": 1000, "matched_fen": 0, "forfeited_fen": 600, "left_fen": 400, "exhausted": []}
+    assert result["pool"] == {
+        "total_fen": 1000,
+        "matched_fen": 0,
+        "forfeited_fen": 600,
+        "left_fen": 400,
+        "exhausted": [],
+    }
     assert result["projects"]["p1"]["raised_fen"] == 0
     result = simulate(scenario(events, pool=pool, clawback_returns_to_pool=True, refund_returns_to_pool=False))
-    assert result["pool"] == {"total_fen": 1000, "matched_fen": 0, "forfeited_fen": 0, "left_fen": 1000, "exhausted": []}
+    assert result["pool"] == {
+        "total_fen": 1000,
+        "matched_fen": 0,
+        "forfeited_fen": 0,
+        "left_fen": 1000,
+        "exhausted": [],
+    }
 
 
 def test_flag_of_a_donor_who_has_not_given_yet_applies_to_later_gifts():
     events = [flag("later", t("09:00:00")), gift("g", t("10:00:00"), "later", "p1", 1000)]
     result = simulate(scenario(events))
     assert result["gifts"]["g"] == {"matched_fen": 0, "ratio_bp": None}
-    assert result["projects"]["p1"] == {"raised_fen": 1000, "matched_fen": 0, "donors": 0, "gifts": 0, "incentive_fen": 0}
+    assert result["projects"]["p1"] == {
+        "raised_fen": 1000,
+        "matched_fen": 0,
+        "donors": 0,
+        "gifts": 0,
+        "incentive_fen": 0,
+    }
 
 
 def test_equal_times_keep_list_order():
@@ -518,7 +588,12 @@ def test_equal_times_keep_list_order():
 
 def test_incentive_tiers_take_the_highest_reached():
     rule = IncentiveRule(kind="tiers", metric="donors", tiers=((2, 100), (3, 1000), (5, 5000)))
-    metrics = {"a": {"donors": 1, "gifts": 9}, "b": {"donors": 2, "gifts": 0}, "c": {"donors": 4, "gifts": 0}, "d": {"donors": 50, "gifts": 0}}
+    metrics = {
+        "a": {"donors": 1, "gifts": 9},
+        "b": {"donors": 2, "gifts": 0},
+        "c": {"donors": 4, "gifts": 0},
+        "d": {"donors": 50, "gifts": 0},
+    }
     assert compute_incentives([rule], metrics) == {"a": 0, "b": 100, "c": 1000, "d": 5000}
 
 
@@ -569,11 +644,24 @@ def test_local_day_in_shanghai():
     assert local_day_and_second(rules, at("10:00:01")) == (date(2023, 5, 20), 36001)
 
 
-ZONES = ["Asia/Shanghai", "America/New_York", "Europe/London", "Australia/Lord_Howe", "Asia/Kathmandu", "America/St_Johns", "Pacific/Chatham", "UTC"]
+ZONES = [
+    "Asia/Shanghai",
+    "America/New_York",
+    "Europe/London",
+    "Australia/Lord_Howe",
+    "Asia/Kathmandu",
+    "America/St_Johns",
+    "Pacific/Chatham",
+    "UTC",
+]
 
 
 @settings(max_examples=300, deadline=None)
-@given(zone=st.sampled_from(ZONES), seconds=st.integers(min_value=0, max_value=4_102_444_800), micro=st.integers(0, 999_999))
+@given(
+    zone=st.sampled_from(ZONES),
+    seconds=st.integers(min_value=0, max_value=4_102_444_800),
+    micro=st.integers(0, 999_999),
+)
 def test_local_day_and_second_agree_with_zoneinfo(zone, seconds, micro):
     rules = make_rules(timezone=zone)
     instant = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds, microseconds=micro)
@@ -605,7 +693,11 @@ def test_daily_cap_follows_the_local_day_across_a_dst_change():
     # New York, 2023-03-12 07:00Z: clocks jump 02:00 -> 03:00. 04:30Z is 23:30 on the 11th, 05:30Z is
     # 00:30 on the 12th (EST), 07:30Z is 03:30 on the 12th (EDT).
     data = scenario(
-        [gift("a", "2023-03-12T04:30:00Z", "u1", "p1", 1000), gift("b", "2023-03-12T05:30:00Z", "u1", "p1", 1000), gift("c", "2023-03-12T07:30:00Z", "u1", "p1", 1000)],
+        [
+            gift("a", "2023-03-12T04:30:00Z", "u1", "p1", 1000),
+            gift("b", "2023-03-12T05:30:00Z", "u1", "p1", 1000),
+            gift("c", "2023-03-12T07:30:00Z", "u1", "p1", 1000),
+        ],
         per_donor_daily_cap_fen=1000,
         window={"start": "2023-03-01T00:00:00-05:00", "end": "2023-04-01T00:00:00-04:00"},
         match_hours={"from": "00:00", "to": "24:00"},
@@ -656,7 +748,11 @@ def test_summary_table_and_yuan():
 
 # --- properties ---------------------------------------------------------------------------------------
 
-TIMES = [t(clock, day) for day in (20, 21) for clock in ("00:00:00", "09:59:59", "10:00:00", "10:00:00", "12:30:00", "23:59:59")]
+TIMES = [
+    t(clock, day)
+    for day in (20, 21)
+    for clock in ("00:00:00", "09:59:59", "10:00:00", "10:00:00", "12:30:00", "23:59:59")
+]
 TIMES.append(t("00:00:00", 23))
 
 
@@ -664,7 +760,9 @@ TIMES.append(t("00:00:00", 23))
 def random_scenarios(draw):
     nullable_cap = st.one_of(st.none(), st.none(), st.integers(500, 3000), st.integers(0, 500))
     rules = {
-        "match_hours": draw(st.sampled_from([None, {"from": "10:00", "to": "24:00"}, {"from": "00:00", "to": "12:00"}])),
+        "match_hours": draw(
+            st.sampled_from([None, {"from": "10:00", "to": "24:00"}, {"from": "00:00", "to": "12:00"}])
+        ),
         "min_gift_fen": draw(st.integers(0, 200)),
         "ratio": draw(
             st.one_of(
@@ -687,7 +785,9 @@ def random_scenarios(draw):
         "clawback_returns_to_pool": draw(st.booleans()),
     }
     tranches = draw(
-        st.lists(st.fixed_dictionaries({"at": st.sampled_from(TIMES), "fen": st.integers(0, 6000)}), min_size=1, max_size=3)
+        st.lists(
+            st.fixed_dictionaries({"at": st.sampled_from(TIMES), "fen": st.integers(0, 6000)}), min_size=1, max_size=3
+        )
     )
     pool = {"total_fen": draw(st.one_of(st.integers(0, 12000), st.integers(1000, 5000))), "tranches": tranches}
     events = []
@@ -716,7 +816,13 @@ def random_scenarios(draw):
             events.append(flag(draw(st.sampled_from(["u1", "u2", "u3", "u9"])), draw(st.sampled_from(TIMES))))
     incentives = [
         {"kind": "tiers", "metric": "donors", "tiers": [{"min": 1, "fen": 10}, {"min": 2, "fen": 30}]},
-        {"kind": "share", "metric": "gifts", "pool_fen": draw(st.integers(0, 1000)), "min": draw(st.integers(0, 2)), "cap_fen": draw(nullable_cap)},
+        {
+            "kind": "share",
+            "metric": "gifts",
+            "pool_fen": draw(st.integers(0, 1000)),
+            "min": draw(st.integers(0, 2)),
+            "cap_fen": draw(nullable_cap),
+        },
     ]
     data = scenario(events, pool=pool, incentives=incentives, **rules)
     if rules["match_hours"] is None:
@@ -802,7 +908,15 @@ def test_input_order_does_not_matter_when_times_differ(data, random):
             seen.add(event["at"])
             unique.append(event)
     kept_gifts = {e["id"] for e in unique if e["type"] == "gift"}
-    unique = [e for e in unique if e["type"] != "refund" or (e["id"] in kept_gifts and e["at"] > next(g["at"] for g in unique if g.get("id") == e["id"] and g["type"] == "gift"))]
+    unique = [
+        e
+        for e in unique
+        if e["type"] != "refund"
+        or (
+            e["id"] in kept_gifts
+            and e["at"] > next(g["at"] for g in unique if g.get("id") == e["id"] and g["type"] == "gift")
+        )
+    ]
     data["events"] = unique
     shuffled = dict(data, events=random.sample(unique, len(unique)))
     first, second = simulate(data), simulate(shuffled)

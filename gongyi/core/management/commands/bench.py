@@ -73,9 +73,7 @@ def generate_simulate_scenario(events: int = DEFAULT_EVENTS, seed: int = DEFAULT
     project_count = max(3, min(459, gift_count // 1000))
     donor_count = max(10, gift_count // 5)
 
-    projects = [
-        _NAMED_PROJECTS[i] if i < len(_NAMED_PROJECTS) else f"项目{i + 1:03d}" for i in range(project_count)
-    ]
+    projects = [_NAMED_PROJECTS[i] if i < len(_NAMED_PROJECTS) else f"项目{i + 1:03d}" for i in range(project_count)]
     project_cum = _cumulative(1 / (rank + 1) ** 1.1 for rank in range(project_count))
     donor_cum = _cumulative(1 / (rank + 1) ** 0.6 for rank in range(donor_count))
     # Most donors give to one project (their unit's, their village's); some spread out.
@@ -86,8 +84,7 @@ def generate_simulate_scenario(events: int = DEFAULT_EVENTS, seed: int = DEFAULT
     days = rng.choices((0, 1, 2), weights=(4, 3, 3), k=gift_count)
     hours = rng.choices(range(24), weights=_HOUR_WEIGHTS, k=gift_count)
     seconds = sorted(
-        start_seconds + day * 86400 + hour * 3600 + rng.randrange(3600)
-        for day, hour in zip(days, hours, strict=True)
+        start_seconds + day * 86400 + hour * 3600 + rng.randrange(3600) for day, hour in zip(days, hours, strict=True)
     )
     donor_of = rng.choices(range(donor_count), cum_weights=donor_cum, k=gift_count)
     amount_of = rng.choices(_AMOUNTS_FEN, weights=_AMOUNT_WEIGHTS, k=gift_count)
@@ -170,14 +167,18 @@ def generate_simulate_scenario(events: int = DEFAULT_EVENTS, seed: int = DEFAULT
             "per_gift_cap_fen": 50000,
             "per_donor_daily_cap_fen": 99900,
             "per_donor_project_daily_cap_fen": 50000,
-            "per_project_daily_cap_fen": max(1, daily // 20),
-            "per_project_cap_fen": max(1, total // 25),
+            "per_project_daily_cap_fen": max(1, daily // 20, 2 * daily // project_count),
+            "per_project_cap_fen": max(1, total // 25, 2 * total // project_count),
             "projects": None,
             "refund_returns_to_pool": True,
             "clawback_returns_to_pool": False,
         },
         "incentives": [
-            {"kind": "tiers", "metric": "donors", "tiers": [{"min": 100, "fen": 100000}, {"min": 1000, "fen": 1000000}]},
+            {
+                "kind": "tiers",
+                "metric": "donors",
+                "tiers": [{"min": 100, "fen": 100000}, {"min": 1000, "fen": 1000000}],
+            },
             {"kind": "share", "metric": "gifts", "pool_fen": 50000000, "min": 10, "cap_fen": 2000000},
         ],
         "events": merged,
