@@ -57,9 +57,7 @@ def render_certificate_png(gift, url: str) -> bytes:
         draw.text((80, y), line, font=cjk_font(30), fill=INK)
         y += 48
     if gift.matched_fen:
-        draw.text(
-            (80, y + 10), f"本笔捐赠获配捐 {format_yuan(gift.matched_fen)}", font=cjk_font(26), fill=RED
-        )
+        draw.text((80, y + 10), f"本笔捐赠获配捐 {format_yuan(gift.matched_fen)}", font=cjk_font(26), fill=RED)
         y += 50
 
     qr = segno.make(url, error="m")

@@ -15,12 +15,8 @@ class GiftStatus(models.TextChoices):
 class Gift(models.Model):
     """A confirmed gift. One order → at most one gift; one provider transaction → at most one gift."""
 
-    order = models.OneToOneField(
-        "payments.Order", verbose_name="订单", on_delete=models.PROTECT, related_name="gift"
-    )
-    project = models.ForeignKey(
-        "projects.Project", verbose_name="项目", on_delete=models.PROTECT, related_name="gifts"
-    )
+    order = models.OneToOneField("payments.Order", verbose_name="订单", on_delete=models.PROTECT, related_name="gift")
+    project = models.ForeignKey("projects.Project", verbose_name="项目", on_delete=models.PROTECT, related_name="gifts")
     amount_fen = models.BigIntegerField("金额（分）")
     gateway = models.CharField("支付渠道", max_length=16)
     provider_txn_id = models.CharField("渠道交易号", max_length=64)

@@ -86,11 +86,7 @@ def _confirm(gateway: str, payment: VerifiedPayment, raw_body: str) -> Confirmat
         )
         return Confirmation(gift=gift, created=False)
 
-    if (
-        Order.objects.filter(gateway=gateway, provider_txn_id=payment.provider_txn_id)
-        .exclude(pk=order.pk)
-        .exists()
-    ):
+    if Order.objects.filter(gateway=gateway, provider_txn_id=payment.provider_txn_id).exclude(pk=order.pk).exists():
         raise NotificationRefused(409, "TRANSACTION_REUSED", "该渠道交易号已用于另一订单")
 
     updated = Order.objects.filter(pk=order.pk, status__in=[OrderStatus.PENDING, OrderStatus.CLOSED]).update(
@@ -185,14 +181,19 @@ def refund_gift(*, gift: Gift, reason: str, actor=None) -> Gift:
         gift = Gift.objects.select_related("project", "order").get(pk=gift.pk)
         if gift.status != GiftStatus.CONFIRMED or order.status != OrderStatus.PAID:
             raise RefundError("gift", "该捐赠已退款或不可退款")
-        result = get_gateway(gift.gateway).refund(order=order, amount_fen=gift.amount_fen,
-                                                  refund_no=f"RF{gift.pk}", reason=reason[:80])
+        result = get_gateway(gift.gateway).refund(
+            order=order, amount_fen=gift.amount_fen, refund_no=f"RF{gift.pk}", reason=reason[:80]
+        )
         if not result.accepted:
             raise RefundError("gateway", f"支付渠道拒绝退款：{result.message}")
         now = timezone.now()
-        reverse_entry(entry=JournalEntry.objects.get(idempotency_key=f"gift:{gift.pk}"), kind=EntryKind.GIFT_REVERSAL,
-                      idempotency_key=f"gift-reversal:{gift.pk}", memo=f"退款（{reason[:60]}） {order.out_trade_no}",
-                      occurred_at=now)
+        reverse_entry(
+            entry=JournalEntry.objects.get(idempotency_key=f"gift:{gift.pk}"),
+            kind=EntryKind.GIFT_REVERSAL,
+            idempotency_key=f"gift-reversal:{gift.pk}",
+            memo=f"退款（{reason[:60]}） {order.out_trade_no}",
+            occurred_at=now,
+        )
         match = Match.objects.select_related("pool", "gift", "gift__order", "gift__project").filter(gift=gift).first()
         if match is not None:
             take_back_match(match=match, to_pool=match.pool.refund_returns_to_pool, why="退款")
@@ -205,10 +206,12 @@ def refund_gift(*, gift: Gift, reason: str, actor=None) -> Gift:
 
 
 def _uncount_gift(gift: Gift) -> None:
-    still_giving = Gift.objects.filter(project_id=gift.project_id, donor_key=gift.donor_key,
-                                       status=GiftStatus.CONFIRMED).exists()
+    still_giving = Gift.objects.filter(
+        project_id=gift.project_id, donor_key=gift.donor_key, status=GiftStatus.CONFIRMED
+    ).exists()
     lost_donor = 0
     if not still_giving:
         lost_donor = ProjectDonor.objects.filter(project_id=gift.project_id, donor_key=gift.donor_key).delete()[0]
-    Project.objects.filter(pk=gift.project_id).update(gifts_count=F("gifts_count") - 1,
-                                                      donors_count=F("donors_count") - lost_donor)
+    Project.objects.filter(pk=gift.project_id).update(
+        gifts_count=F("gifts_count") - 1, donors_count=F("donors_count") - lost_donor
+    )

@@ -154,9 +154,7 @@ def sandbox_cashier(request, out_trade_no: str):
         if not deliver(txn=txn, key=settings.GONGYI["SANDBOX_KEY"]):
             redeliver_sandbox_notification(txn.pk)
         response = redirect("order-thanks", out_trade_no=order.out_trade_no)
-        response.set_cookie(
-            SANDBOX_PAYER_COOKIE, payer, max_age=365 * 24 * 3600, httponly=True, samesite="Lax"
-        )
+        response.set_cookie(SANDBOX_PAYER_COOKIE, payer, max_age=365 * 24 * 3600, httponly=True, samesite="Lax")
         return response
     if order.status != OrderStatus.PENDING:
         return redirect("order-thanks", out_trade_no=order.out_trade_no)

@@ -41,12 +41,20 @@ def rules_for(pool: MatchingPool) -> engine.Rules:
     if pool.limit_to_projects:
         projects = frozenset(str(pk) for pk in pool.projects.values_list("pk", flat=True))
     return engine.Rules(
-        timezone=pool.timezone, window_start=pool.window_start, window_end=pool.window_end,
-        match_from=pool.match_from_minute, match_to=pool.match_to_minute, min_gift_fen=pool.min_gift_fen,
-        ratio=ratio, per_gift_cap_fen=pool.per_gift_cap_fen, per_donor_daily_cap_fen=pool.per_donor_daily_cap_fen,
+        timezone=pool.timezone,
+        window_start=pool.window_start,
+        window_end=pool.window_end,
+        match_from=pool.match_from_minute,
+        match_to=pool.match_to_minute,
+        min_gift_fen=pool.min_gift_fen,
+        ratio=ratio,
+        per_gift_cap_fen=pool.per_gift_cap_fen,
+        per_donor_daily_cap_fen=pool.per_donor_daily_cap_fen,
         per_donor_project_daily_cap_fen=pool.per_donor_project_daily_cap_fen,
-        per_project_daily_cap_fen=pool.per_project_daily_cap_fen, per_project_cap_fen=pool.per_project_cap_fen,
-        projects=projects, refund_returns_to_pool=pool.refund_returns_to_pool,
+        per_project_daily_cap_fen=pool.per_project_daily_cap_fen,
+        per_project_cap_fen=pool.per_project_cap_fen,
+        projects=projects,
+        refund_returns_to_pool=pool.refund_returns_to_pool,
         clawback_returns_to_pool=pool.clawback_returns_to_pool,
     )
 
@@ -60,13 +68,15 @@ def pool_account(pool: MatchingPool):
 
 
 def sponsor_account(pool: MatchingPool):
-    return get_account(code=f"sponsor:{pool.sponsor_id}", name=f"{pool.sponsor} · 应拨付",
-                       kind=AccountKind.SPONSOR_COMMITMENT)
+    return get_account(
+        code=f"sponsor:{pool.sponsor_id}", name=f"{pool.sponsor} · 应拨付", kind=AccountKind.SPONSOR_COMMITMENT
+    )
 
 
 def forfeited_account(pool: MatchingPool):
-    return get_account(code=f"pool:{pool.pk}:forfeited", name=f"{pool.name} · 收回配捐",
-                       kind=AccountKind.FORFEITED_MATCHING)
+    return get_account(
+        code=f"pool:{pool.pk}:forfeited", name=f"{pool.name} · 收回配捐", kind=AccountKind.FORFEITED_MATCHING
+    )
 
 
 def _usage_keys(donor: str, project: str, day: date) -> list[tuple[str, str]]:
@@ -86,8 +96,11 @@ class DatabaseUsage:
         self.released = released
 
     def _counter(self, scope: str, key: str) -> int:
-        value = (MatchUsageCounter.objects.filter(pool=self.pool, scope=scope, key=key)
-                 .values_list("matched_fen", flat=True).first())
+        value = (
+            MatchUsageCounter.objects.filter(pool=self.pool, scope=scope, key=key)
+            .values_list("matched_fen", flat=True)
+            .first()
+        )
         return value or 0
 
     def donor_day_matched(self, donor: str, day: date) -> int:
@@ -112,7 +125,8 @@ class DatabaseUsage:
 def _move_usage(pool: MatchingPool, donor: str, project: str, day: date, delta: int) -> None:
     for scope, key in _usage_keys(donor, project, day):
         updated = MatchUsageCounter.objects.filter(pool=pool, scope=scope, key=key).update(
-            matched_fen=F("matched_fen") + delta)
+            matched_fen=F("matched_fen") + delta
+        )
         if not updated:
             MatchUsageCounter.objects.create(pool=pool, scope=scope, key=key, matched_fen=delta)
 
@@ -135,14 +149,27 @@ def match_confirmed_gift(*, gift) -> Match | None:
         return None
     pool = locked_pool(found.pk)
     rules = rules_for(pool)
-    gift_in = engine.GiftIn(id=gift.order.out_trade_no, at=gift.paid_at, donor=gift.donor_key,
-                            project=str(gift.project_id), fen=gift.amount_fen)
+    gift_in = engine.GiftIn(
+        id=gift.order.out_trade_no,
+        at=gift.paid_at,
+        donor=gift.donor_key,
+        project=str(gift.project_id),
+        fen=gift.amount_fen,
+    )
     decision = engine.decide_match(rules, gift_in, DatabaseUsage(pool, engine_pool_for(pool)))
     matched = decision.matched_fen
     match = Match.objects.create(
-        gift=gift, pool=pool, project_id=gift.project_id, donor_key=gift.donor_key, local_day=decision.local_day,
-        eligible=decision.eligible, ratio_bp=decision.ratio_bp, wanted_fen=decision.wanted_fen, matched_fen=matched,
-        limited_by=decision.limited_by or "", status=MatchStatus.LIVE if matched else MatchStatus.NONE,
+        gift=gift,
+        pool=pool,
+        project_id=gift.project_id,
+        donor_key=gift.donor_key,
+        local_day=decision.local_day,
+        eligible=decision.eligible,
+        ratio_bp=decision.ratio_bp,
+        wanted_fen=decision.wanted_fen,
+        matched_fen=matched,
+        limited_by=decision.limited_by or "",
+        status=MatchStatus.LIVE if matched else MatchStatus.NONE,
     )
     type(gift).objects.filter(pk=gift.pk).update(match_ratio_bp=decision.ratio_bp, matched_fen=matched)
     gift.match_ratio_bp, gift.matched_fen = decision.ratio_bp, matched
@@ -155,11 +182,16 @@ def match_confirmed_gift(*, gift) -> Match | None:
         raise PoolOverspent(f"pool {pool.pk} cannot give {matched} fen")
     _move_usage(pool, gift.donor_key, str(gift.project_id), decision.local_day, matched)
     post_entry(
-        kind=EntryKind.MATCH, idempotency_key=f"match:{gift.pk}", occurred_at=gift.paid_at,
+        kind=EntryKind.MATCH,
+        idempotency_key=f"match:{gift.pk}",
+        occurred_at=gift.paid_at,
         memo=f"配捐 {gift.order.out_trade_no} → {gift.project.title}",
-        legs=[Leg(pool_account(pool), matched),
-              Leg(project_account(gift.project, AccountKind.PROJECT_MATCHING), -matched)],
-        gift=gift, project=gift.project,
+        legs=[
+            Leg(pool_account(pool), matched),
+            Leg(project_account(gift.project, AccountKind.PROJECT_MATCHING), -matched),
+        ],
+        gift=gift,
+        project=gift.project,
     )
     return match
 
@@ -171,25 +203,30 @@ def take_back_match(*, match: Match, to_pool: bool, why: str) -> int:
     pool = locked_pool(match.pool_id)
     fen = match.matched_fen
     updated = Match.objects.filter(pk=match.pk, status=MatchStatus.LIVE).update(
-        status=MatchStatus.RETURNED if to_pool else MatchStatus.FORFEITED)
+        status=MatchStatus.RETURNED if to_pool else MatchStatus.FORFEITED
+    )
     if not updated:
         return 0
     if to_pool:
         MatchingPool.objects.filter(pk=pool.pk).update(matched_fen=F("matched_fen") - fen)
         target = pool_account(pool)
     else:
-        MatchingPool.objects.filter(pk=pool.pk).update(matched_fen=F("matched_fen") - fen,
-                                                       forfeited_fen=F("forfeited_fen") + fen)
+        MatchingPool.objects.filter(pk=pool.pk).update(
+            matched_fen=F("matched_fen") - fen, forfeited_fen=F("forfeited_fen") + fen
+        )
         target = forfeited_account(pool)
     _move_usage(pool, match.donor_key, str(match.project_id), match.local_day, -fen)
     gift = match.gift
     original = JournalEntry.objects.get(idempotency_key=f"match:{gift.pk}")
     post_entry(
-        kind=EntryKind.MATCH_REVERSAL, idempotency_key=f"match-reversal:{gift.pk}", occurred_at=timezone.now(),
+        kind=EntryKind.MATCH_REVERSAL,
+        idempotency_key=f"match-reversal:{gift.pk}",
+        occurred_at=timezone.now(),
         reverses=original,
         memo=f"配捐{'退回池中' if to_pool else '收回'}（{why}） {gift.order.out_trade_no}",
         legs=[Leg(project_account(gift.project, AccountKind.PROJECT_MATCHING), fen), Leg(target, -fen)],
-        gift=gift, project=gift.project,
+        gift=gift,
+        project=gift.project,
     )
     type(gift).objects.filter(pk=gift.pk).update(matched_fen=0)
     match.status = MatchStatus.RETURNED if to_pool else MatchStatus.FORFEITED

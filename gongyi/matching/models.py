@@ -17,10 +17,12 @@ class RatioKind(models.TextChoices):
 
 
 class MatchingPool(models.Model):
-    campaign = models.OneToOneField("campaigns.Campaign", verbose_name="活动", on_delete=models.PROTECT,
-                                    related_name="matching_pool")
-    sponsor = models.ForeignKey("orgs.Organisation", verbose_name="配捐方", on_delete=models.PROTECT,
-                                related_name="matching_pools")
+    campaign = models.OneToOneField(
+        "campaigns.Campaign", verbose_name="活动", on_delete=models.PROTECT, related_name="matching_pool"
+    )
+    sponsor = models.ForeignKey(
+        "orgs.Organisation", verbose_name="配捐方", on_delete=models.PROTECT, related_name="matching_pools"
+    )
     name = models.CharField("名称", max_length=128)
     total_fen = models.BigIntegerField("配捐总额（分）")
     matched_fen = models.BigIntegerField("已配捐（分）", default=0, editable=False)
@@ -28,10 +30,12 @@ class MatchingPool(models.Model):
     timezone = models.CharField("时区", max_length=64, default="Asia/Shanghai")
     window_start = models.DateTimeField("配捐开始")
     window_end = models.DateTimeField("配捐结束")
-    match_from_minute = models.PositiveSmallIntegerField("每日配捐开始（分钟）", default=0,
-                                                         help_text="当地时间，0 = 00:00，600 = 10:00")
-    match_to_minute = models.PositiveSmallIntegerField("每日配捐结束（分钟）", default=1440,
-                                                       help_text="当地时间，1440 = 24:00")
+    match_from_minute = models.PositiveSmallIntegerField(
+        "每日配捐开始（分钟）", default=0, help_text="当地时间，0 = 00:00，600 = 10:00"
+    )
+    match_to_minute = models.PositiveSmallIntegerField(
+        "每日配捐结束（分钟）", default=1440, help_text="当地时间，1440 = 24:00"
+    )
     min_gift_fen = models.BigIntegerField("最低配捐捐款（分）", default=100)
     ratio_kind = models.CharField("比例类型", max_length=8, choices=RatioKind.choices, default=RatioKind.FIXED)
     ratio_bp = models.PositiveIntegerField("固定比例（基点，10000=1:1）", null=True, blank=True, default=10000)
@@ -45,8 +49,9 @@ class MatchingPool(models.Model):
     per_project_daily_cap_fen = models.BigIntegerField("每项目每日上限（分）", null=True, blank=True)
     per_project_cap_fen = models.BigIntegerField("每项目总上限（分）", null=True, blank=True)
     limit_to_projects = models.BooleanField("仅限指定项目", default=False)
-    projects = models.ManyToManyField("projects.Project", verbose_name="指定项目", blank=True,
-                                      related_name="matching_pools")
+    projects = models.ManyToManyField(
+        "projects.Project", verbose_name="指定项目", blank=True, related_name="matching_pools"
+    )
     refund_returns_to_pool = models.BooleanField("退款后配捐退回池中", default=True)
     clawback_returns_to_pool = models.BooleanField("追回的配捐退回池中", default=True)
     is_active = models.BooleanField("启用", default=True)
@@ -56,15 +61,21 @@ class MatchingPool(models.Model):
         verbose_name = verbose_name_plural = "配捐池"
         constraints = [
             models.CheckConstraint(condition=models.Q(total_fen__gt=0), name="pool_total_positive"),
-            models.CheckConstraint(condition=models.Q(matched_fen__gte=0, forfeited_fen__gte=0),
-                                   name="pool_usage_nonneg"),
+            models.CheckConstraint(
+                condition=models.Q(matched_fen__gte=0, forfeited_fen__gte=0), name="pool_usage_nonneg"
+            ),
             # The last line of defence: whatever the code does, the pool is never overspent.
-            models.CheckConstraint(condition=models.Q(total_fen__gte=models.F("matched_fen") + models.F("forfeited_fen")),
-                                   name="pool_never_overspent"),
-            models.CheckConstraint(condition=models.Q(window_end__gt=models.F("window_start")), name="pool_window_order"),
-            models.CheckConstraint(condition=models.Q(match_to_minute__gt=models.F("match_from_minute"),
-                                                      match_to_minute__lte=1440),
-                                   name="pool_match_hours"),
+            models.CheckConstraint(
+                condition=models.Q(total_fen__gte=models.F("matched_fen") + models.F("forfeited_fen")),
+                name="pool_never_overspent",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(window_end__gt=models.F("window_start")), name="pool_window_order"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(match_to_minute__gt=models.F("match_from_minute"), match_to_minute__lte=1440),
+                name="pool_match_hours",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -155,8 +166,9 @@ class DonorFlag(models.Model):
     donor_key = models.CharField(max_length=160)
     reason = models.CharField("理由", max_length=300)
     evidence = models.JSONField("证据", default=dict, blank=True)
-    flagged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    flagged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     flagged_at = models.DateTimeField(auto_now_add=True)
     clawed_back_fen = models.BigIntegerField(default=0)
 
@@ -182,8 +194,9 @@ class IncentiveRule(models.Model):
     pool = models.ForeignKey(MatchingPool, on_delete=models.CASCADE, related_name="incentive_rules")
     kind = models.CharField("类型", max_length=8, choices=IncentiveKind.choices)
     metric = models.CharField("指标", max_length=8, choices=IncentiveMetric.choices)
-    tiers = models.JSONField("阶梯", default=list, blank=True,
-                             help_text='如 [{"min": 100, "fen": 100000}, {"min": 1000, "fen": 1000000}]')
+    tiers = models.JSONField(
+        "阶梯", default=list, blank=True, help_text='如 [{"min": 100, "fen": 100000}, {"min": 1000, "fen": 1000000}]'
+    )
     pool_fen = models.BigIntegerField("分配总额（分）", null=True, blank=True)
     min_metric = models.PositiveIntegerField("最低指标", null=True, blank=True)
     cap_fen = models.BigIntegerField("单项目上限（分）", null=True, blank=True)

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from gongyi.giving.models import Gift, GiftStatus
+from gongyi.giving.models import GiftStatus
 from gongyi.ledger.models import AccountKind, EntryKind, JournalLine
 from gongyi.ledger.services import Leg, post_entry, project_account
 from gongyi.matching import engine
@@ -54,8 +54,13 @@ def validate_pool_rules(pool: MatchingPool) -> None:
             raise PoolRuleError("ratio_max_bp", "随机比例上限不能小于下限")
         if len(pool.ratio_seed or "") < 16:
             raise PoolRuleError("ratio_seed", "随机种子至少16个字符（留空将自动生成）")
-    for name in ("per_gift_cap_fen", "per_donor_daily_cap_fen", "per_donor_project_daily_cap_fen",
-                 "per_project_daily_cap_fen", "per_project_cap_fen"):
+    for name in (
+        "per_gift_cap_fen",
+        "per_donor_daily_cap_fen",
+        "per_donor_project_daily_cap_fen",
+        "per_project_daily_cap_fen",
+        "per_project_cap_fen",
+    ):
         value = getattr(pool, name)
         if value is not None and value <= 0:
             raise PoolRuleError(name, "上限须大于0，不限请留空")
@@ -88,14 +93,20 @@ def save_pool(*, pool: MatchingPool) -> MatchingPool:
 def sync_pool_funding(*, pool: MatchingPool) -> int:
     """Post the difference between the pool's total and what has been credited to it as funding."""
     account = pool_account(pool)
-    funded = -(JournalLine.objects.filter(account=account, entry__kind=EntryKind.POOL_FUNDING)
-               .aggregate(s=Sum("amount_fen"))["s"] or 0)
+    funded = -(
+        JournalLine.objects.filter(account=account, entry__kind=EntryKind.POOL_FUNDING).aggregate(s=Sum("amount_fen"))[
+            "s"
+        ]
+        or 0
+    )
     delta = pool.total_fen - funded
     if delta == 0:
         return 0
     count = JournalLine.objects.filter(account=account, entry__kind=EntryKind.POOL_FUNDING).count()
     post_entry(
-        kind=EntryKind.POOL_FUNDING, idempotency_key=f"pool-funding:{pool.pk}:{count}", occurred_at=timezone.now(),
+        kind=EntryKind.POOL_FUNDING,
+        idempotency_key=f"pool-funding:{pool.pk}:{count}",
+        occurred_at=timezone.now(),
         memo=f"{pool.sponsor} 注资配捐池 {pool.name}",
         legs=[Leg(sponsor_account(pool), delta), Leg(account, -delta)],
     )
@@ -117,13 +128,17 @@ def flag_donor(*, pool: MatchingPool, donor_key: str, reason: str, actor=None, e
         locked_pool(pool.pk)
         try:
             with transaction.atomic():
-                flag = DonorFlag.objects.create(pool=pool, donor_key=donor_key, reason=reason[:300],
-                                                evidence=evidence or {}, flagged_by=actor)
+                flag = DonorFlag.objects.create(
+                    pool=pool, donor_key=donor_key, reason=reason[:300], evidence=evidence or {}, flagged_by=actor
+                )
         except IntegrityError:
             return FlagResult(DonorFlag.objects.get(pool=pool, donor_key=donor_key), False, 0)
         clawed = 0
-        matches = (Match.objects.select_related("gift", "gift__order", "gift__project")
-                   .filter(pool=pool, donor_key=donor_key, status=MatchStatus.LIVE).order_by("pk"))
+        matches = (
+            Match.objects.select_related("gift", "gift__order", "gift__project")
+            .filter(pool=pool, donor_key=donor_key, status=MatchStatus.LIVE)
+            .order_by("pk")
+        )
         for match in matches:
             clawed += take_back_match(match=match, to_pool=pool.clawback_returns_to_pool, why="违规标记")
         DonorFlag.objects.filter(pk=flag.pk).update(clawed_back_fen=clawed)
@@ -134,11 +149,16 @@ def flag_donor(*, pool: MatchingPool, donor_key: str, reason: str, actor=None, e
 def incentive_rules_for(pool: MatchingPool) -> list[engine.IncentiveRule]:
     rules = []
     for rule in pool.incentive_rules.all().order_by("pk"):
-        rules.append(engine.IncentiveRule(
-            kind=rule.kind, metric=rule.metric,
-            tiers=tuple((int(t["min"]), int(t["fen"])) for t in rule.tiers) if rule.kind == "tiers" else None,
-            pool_fen=rule.pool_fen, min=rule.min_metric, cap_fen=rule.cap_fen,
-        ))
+        rules.append(
+            engine.IncentiveRule(
+                kind=rule.kind,
+                metric=rule.metric,
+                tiers=tuple((int(t["min"]), int(t["fen"])) for t in rule.tiers) if rule.kind == "tiers" else None,
+                pool_fen=rule.pool_fen,
+                min=rule.min_metric,
+                cap_fen=rule.cap_fen,
+            )
+        )
     return rules
 
 
@@ -148,9 +168,12 @@ def incentive_metrics(pool: MatchingPool) -> dict[str, dict[str, int]]:
     if pool.limit_to_projects:
         projects = projects.filter(pk__in=pool.projects.values("pk"))
     flagged = DonorFlag.objects.filter(pool=pool).values("donor_key")
-    counting = Q(gifts__status=GiftStatus.CONFIRMED, gifts__amount_fen__gte=pool.min_gift_fen,
-                 gifts__paid_at__gte=pool.window_start, gifts__paid_at__lt=pool.window_end) & ~Q(
-        gifts__donor_key__in=flagged)
+    counting = Q(
+        gifts__status=GiftStatus.CONFIRMED,
+        gifts__amount_fen__gte=pool.min_gift_fen,
+        gifts__paid_at__gte=pool.window_start,
+        gifts__paid_at__lt=pool.window_end,
+    ) & ~Q(gifts__donor_key__in=flagged)
     rows = projects.annotate(
         donors=Count("gifts__donor_key", filter=counting, distinct=True),
         gift_count=Count("gifts", filter=counting),
@@ -182,10 +205,14 @@ def award_incentives(*, pool: MatchingPool, now=None) -> IncentiveReport:
             result[project.pk] = fen
             if fen > 0:
                 post_entry(
-                    kind=EntryKind.INCENTIVE, idempotency_key=f"incentive:{pool.pk}:{project.pk}", occurred_at=now,
+                    kind=EntryKind.INCENTIVE,
+                    idempotency_key=f"incentive:{pool.pk}:{project.pk}",
+                    occurred_at=now,
                     memo=f"{pool.sponsor} 激励 → {project.title}",
-                    legs=[Leg(sponsor_account(pool), fen),
-                          Leg(project_account(project, AccountKind.PROJECT_INCENTIVES), -fen)],
+                    legs=[
+                        Leg(sponsor_account(pool), fen),
+                        Leg(project_account(project, AccountKind.PROJECT_INCENTIVES), -fen),
+                    ],
                     project=project,
                 )
     return IncentiveReport(result, False)

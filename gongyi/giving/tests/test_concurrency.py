@@ -23,9 +23,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.race]
 
 def deliver(body: bytes) -> int:
     try:
-        response = Client().post(
-            NOTIFY, data=body, content_type="application/json", headers=signed_headers(body)
-        )
+        response = Client().post(NOTIFY, data=body, content_type="application/json", headers=signed_headers(body))
         return response.status_code
     finally:
         connection.close()
@@ -64,9 +62,7 @@ def test_fifty_threads_delivering_one_notification_make_one_gift():
 def test_shuffled_thousand_notifications_with_duplicates_give_exact_totals():
     project = make_project()
     orders = make_orders(project, 700)
-    bodies = [
-        notification_body(o, transaction_id=f"SBFLOOD{o.pk}", payer=f"payer-{o.pk % 250}") for o in orders
-    ]
+    bodies = [notification_body(o, transaction_id=f"SBFLOOD{o.pk}", payer=f"payer-{o.pk % 250}") for o in orders]
     rng = random.Random(20260520)
     deliveries = bodies + [rng.choice(bodies) for _ in range(300)]  # 30% duplicates
     rng.shuffle(deliveries)

@@ -36,9 +36,7 @@ def test_full_gift_path_through_http(client):
     assert created["pay"]["url"].endswith(f"/pay/sandbox/{order.out_trade_no}/")
     assert client.get(f"/api/v1/orders/{order.out_trade_no}").json()["status"] == "pending"
 
-    response = post_notification(
-        client, notification_body(order, transaction_id="SBTXN0001", payer="openid-1")
-    )
+    response = post_notification(client, notification_body(order, transaction_id="SBTXN0001", payer="openid-1"))
     assert response.status_code == 200
     assert response.json()["code"] == "SUCCESS"
 

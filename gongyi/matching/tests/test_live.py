@@ -38,13 +38,22 @@ def build_pool(campaign, sponsor, rules: dict, pool: dict, projects_map=None) ->
         return int(h) * 60 + int(m)
 
     obj = MatchingPool(
-        campaign=campaign, sponsor=sponsor, name="测试配捐池", total_fen=pool["total_fen"],
+        campaign=campaign,
+        sponsor=sponsor,
+        name="测试配捐池",
+        total_fen=pool["total_fen"],
         window_start=datetime.fromisoformat(rules["window"]["start"]),
         window_end=datetime.fromisoformat(rules["window"]["end"]),
-        match_from_minute=minutes(hours["from"]), match_to_minute=minutes(hours["to"]),
-        min_gift_fen=rules["min_gift_fen"], ratio_kind=ratio["kind"], ratio_bp=ratio.get("bp"),
-        ratio_min_bp=ratio.get("min_bp"), ratio_max_bp=ratio.get("max_bp"), ratio_seed=ratio.get("seed", ""),
-        per_gift_cap_fen=rules.get("per_gift_cap_fen"), per_donor_daily_cap_fen=rules.get("per_donor_daily_cap_fen"),
+        match_from_minute=minutes(hours["from"]),
+        match_to_minute=minutes(hours["to"]),
+        min_gift_fen=rules["min_gift_fen"],
+        ratio_kind=ratio["kind"],
+        ratio_bp=ratio.get("bp"),
+        ratio_min_bp=ratio.get("min_bp"),
+        ratio_max_bp=ratio.get("max_bp"),
+        ratio_seed=ratio.get("seed", ""),
+        per_gift_cap_fen=rules.get("per_gift_cap_fen"),
+        per_donor_daily_cap_fen=rules.get("per_donor_daily_cap_fen"),
         per_donor_project_daily_cap_fen=rules.get("per_donor_project_daily_cap_fen"),
         per_project_daily_cap_fen=rules.get("per_project_daily_cap_fen"),
         per_project_cap_fen=rules.get("per_project_cap_fen"),
@@ -73,13 +82,27 @@ def replay(scenario: dict) -> dict:
     for _, event in events:
         at = datetime.fromisoformat(event["at"])
         if event["type"] == "gift":
-            order = Order.objects.create(out_trade_no=event["id"], project=projects[event["project"]],
-                                         amount_fen=event["fen"], gateway="sandbox")
-            SandboxTransaction.objects.create(out_trade_no=order.out_trade_no, transaction_id=f"T{event['id']}",
-                                              amount_fen=event["fen"], payer=event["donor"], paid_at=at, notify_url="")
-            confirm_payment(gateway="sandbox", payment=VerifiedPayment(
-                out_trade_no=order.out_trade_no, provider_txn_id=f"T{event['id']}", amount_fen=event["fen"],
-                payer=event["donor"], paid_at=at))
+            order = Order.objects.create(
+                out_trade_no=event["id"], project=projects[event["project"]], amount_fen=event["fen"], gateway="sandbox"
+            )
+            SandboxTransaction.objects.create(
+                out_trade_no=order.out_trade_no,
+                transaction_id=f"T{event['id']}",
+                amount_fen=event["fen"],
+                payer=event["donor"],
+                paid_at=at,
+                notify_url="",
+            )
+            confirm_payment(
+                gateway="sandbox",
+                payment=VerifiedPayment(
+                    out_trade_no=order.out_trade_no,
+                    provider_txn_id=f"T{event['id']}",
+                    amount_fen=event["fen"],
+                    payer=event["donor"],
+                    paid_at=at,
+                ),
+            )
         elif event["type"] == "refund":
             refund_gift(gift=Gift.objects.get(order__out_trade_no=event["id"]), reason="测试退款")
         else:
@@ -92,21 +115,41 @@ def replay(scenario: dict) -> dict:
 def scenario(events, **rules) -> dict:
     base = {
         "window": {"start": iso(T0 - timedelta(hours=2)), "end": iso(T0 + timedelta(days=2))},
-        "match_hours": {"from": "10:00", "to": "24:00"}, "min_gift_fen": 100, "ratio": {"kind": "fixed", "bp": 10000},
-        "per_gift_cap_fen": None, "per_donor_daily_cap_fen": None, "per_donor_project_daily_cap_fen": None,
-        "per_project_daily_cap_fen": None, "per_project_cap_fen": None, "projects": None,
-        "refund_returns_to_pool": True, "clawback_returns_to_pool": True,
+        "match_hours": {"from": "10:00", "to": "24:00"},
+        "min_gift_fen": 100,
+        "ratio": {"kind": "fixed", "bp": 10000},
+        "per_gift_cap_fen": None,
+        "per_donor_daily_cap_fen": None,
+        "per_donor_project_daily_cap_fen": None,
+        "per_project_daily_cap_fen": None,
+        "per_project_cap_fen": None,
+        "projects": None,
+        "refund_returns_to_pool": True,
+        "clawback_returns_to_pool": True,
     }
     base.update(rules)
-    return {"version": 1, "timezone": "Asia/Shanghai",
-            "pool": {"total_fen": 5000, "tranches": [{"at": iso(T0), "fen": 3000},
-                                                     {"at": iso(T0 + timedelta(days=1)), "fen": 2000}]},
-            "rules": base, "incentives": [], "events": events}
+    return {
+        "version": 1,
+        "timezone": "Asia/Shanghai",
+        "pool": {
+            "total_fen": 5000,
+            "tranches": [{"at": iso(T0), "fen": 3000}, {"at": iso(T0 + timedelta(days=1)), "fen": 2000}],
+        },
+        "rules": base,
+        "incentives": [],
+        "events": events,
+    }
 
 
 def gift(gid, minutes, donor, project, fen):
-    return {"type": "gift", "id": gid, "at": iso(T0 + timedelta(minutes=minutes)), "donor": donor,
-            "project": project, "fen": fen}
+    return {
+        "type": "gift",
+        "id": gid,
+        "at": iso(T0 + timedelta(minutes=minutes)),
+        "donor": donor,
+        "project": project,
+        "fen": fen,
+    }
 
 
 def test_live_match_posts_its_own_entry_and_debits_the_pool():
@@ -122,15 +165,19 @@ def test_live_match_posts_its_own_entry_and_debits_the_pool():
 
 
 def test_refund_returns_match_and_flag_claws_back_per_rules():
-    events = [gift("g1", 1, "u1", "p1", 1000), gift("g2", 2, "u2", "p1", 1000),
-              {"type": "refund", "id": "g1", "at": iso(T0 + timedelta(minutes=3))},
-              {"type": "flag", "donor": "u2", "at": iso(T0 + timedelta(minutes=4))},
-              gift("g3", 5, "u2", "p1", 1000)]
+    events = [
+        gift("g1", 1, "u1", "p1", 1000),
+        gift("g2", 2, "u2", "p1", 1000),
+        {"type": "refund", "id": "g1", "at": iso(T0 + timedelta(minutes=3))},
+        {"type": "flag", "donor": "u2", "at": iso(T0 + timedelta(minutes=4))},
+        gift("g3", 5, "u2", "p1", 1000),
+    ]
     s = scenario(events, refund_returns_to_pool=False, clawback_returns_to_pool=True)
     live = replay(s)
     expected = simulate(s)
-    assert live["gifts"] == {gid: g["matched_fen"] for gid, g in expected["gifts"].items()} == {
-        "g1": 0, "g2": 0, "g3": 0}
+    assert (
+        live["gifts"] == {gid: g["matched_fen"] for gid, g in expected["gifts"].items()} == {"g1": 0, "g2": 0, "g3": 0}
+    )
     pool = live["pool"]
     assert (pool.matched_fen, pool.forfeited_fen) == (0, 1000)
     assert expected["pool"]["forfeited_fen"] == 1000
@@ -142,8 +189,14 @@ def test_refund_returns_match_and_flag_claws_back_per_rules():
 def test_pool_rules_that_make_no_sense_are_refused():
     project = make_project()
     campaign = make_campaign(project.organisation)
-    bad = MatchingPool(campaign=campaign, sponsor=project.organisation, name="x", total_fen=100,
-                       window_start=T0, window_end=T0 - timedelta(hours=1))
+    bad = MatchingPool(
+        campaign=campaign,
+        sponsor=project.organisation,
+        name="x",
+        total_fen=100,
+        window_start=T0,
+        window_end=T0 - timedelta(hours=1),
+    )
     with pytest.raises(PoolRuleError) as error:
         save_pool(pool=bad)
     assert error.value.field == "window_end"
@@ -158,8 +211,10 @@ def test_pool_rules_that_make_no_sense_are_refused():
 def test_incentives_are_posted_once():
     events = [gift(f"g{i}", i, f"u{i % 3}", "p1" if i % 2 else "p2", 500) for i in range(1, 9)]
     s = scenario(events)
-    s["incentives"] = [{"kind": "tiers", "metric": "donors", "tiers": [{"min": 2, "fen": 777}]},
-                       {"kind": "share", "metric": "gifts", "pool_fen": 1001, "min": 1, "cap_fen": None}]
+    s["incentives"] = [
+        {"kind": "tiers", "metric": "donors", "tiers": [{"min": 2, "fen": 777}]},
+        {"kind": "share", "metric": "gifts", "pool_fen": 1001, "min": 1, "cap_fen": None},
+    ]
     live = replay(s)
     pool = live["pool"]
     IncentiveRule.objects.create(pool=pool, kind="tiers", metric="donors", tiers=[{"min": 2, "fen": 777}])
@@ -202,27 +257,52 @@ def scenarios(draw):
         else:
             gid = f"g{index}"
             gift_ids.append((gid, at))
-            events.append({"type": "gift", "id": gid, "at": iso(at), "donor": draw(st.sampled_from(DONORS)),
-                           "project": draw(st.sampled_from(PROJECTS)), "fen": draw(st.integers(1, 4000))})
+            events.append(
+                {
+                    "type": "gift",
+                    "id": gid,
+                    "at": iso(at),
+                    "donor": draw(st.sampled_from(DONORS)),
+                    "project": draw(st.sampled_from(PROJECTS)),
+                    "fen": draw(st.integers(1, 4000)),
+                }
+            )
     cap = st.one_of(st.none(), st.integers(1, 5000))
-    ratio = draw(st.one_of(
-        st.builds(lambda bp: {"kind": "fixed", "bp": bp}, st.integers(1, 30000)),
-        st.builds(lambda lo, span: {"kind": "random", "min_bp": lo, "max_bp": lo + span,
-                                    "seed": "seed-for-property-tests"}, st.integers(0, 10000), st.integers(0, 20000)),
-    ))
+    ratio = draw(
+        st.one_of(
+            st.builds(lambda bp: {"kind": "fixed", "bp": bp}, st.integers(1, 30000)),
+            st.builds(
+                lambda lo, span: {
+                    "kind": "random",
+                    "min_bp": lo,
+                    "max_bp": lo + span,
+                    "seed": "seed-for-property-tests",
+                },
+                st.integers(0, 10000),
+                st.integers(0, 20000),
+            ),
+        )
+    )
     s = scenario(
-        events, ratio=ratio, per_gift_cap_fen=draw(cap), per_donor_daily_cap_fen=draw(cap),
-        per_donor_project_daily_cap_fen=draw(cap), per_project_daily_cap_fen=draw(cap),
-        per_project_cap_fen=draw(cap), min_gift_fen=draw(st.integers(0, 500)),
-        refund_returns_to_pool=draw(st.booleans()), clawback_returns_to_pool=draw(st.booleans()),
+        events,
+        ratio=ratio,
+        per_gift_cap_fen=draw(cap),
+        per_donor_daily_cap_fen=draw(cap),
+        per_donor_project_daily_cap_fen=draw(cap),
+        per_project_daily_cap_fen=draw(cap),
+        per_project_cap_fen=draw(cap),
+        min_gift_fen=draw(st.integers(0, 500)),
+        refund_returns_to_pool=draw(st.booleans()),
+        clawback_returns_to_pool=draw(st.booleans()),
         projects=draw(st.one_of(st.none(), st.just(["p1", "p2"]))),
     )
     s["pool"]["total_fen"] = draw(st.integers(1, 8000))
     return s
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(s=scenarios())
 def test_live_replay_equals_simulator(s):
     expected = simulate(s)
