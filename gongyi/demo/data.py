@@ -250,3 +250,21 @@ DEMO_DONORS = [
     ("", "", ""),
     ("黄敏", "黄敏", "善行鄂州"),
 ]
+
+MATCHING_POOL = {
+    "name": "腾讯公益 · 第二届湖北数字公益节鄂州配捐",
+    "total_fen": 1_000_000_00,
+    "min_gift_fen": 100,
+    "ratio_min_bp": 5000,
+    "ratio_max_bp": 15000,
+    "per_donor_daily_cap_fen": 999_00,
+    "per_project_cap_fen": 50_000_00,
+    "incentives": [
+        {
+            "kind": "tiers",
+            "metric": "donors",
+            "tiers": [{"min": 100, "fen": 1_000_00}, {"min": 1000, "fen": 10_000_00}],
+        },
+        {"kind": "share", "metric": "donors", "pool_fen": 50_000_00, "min_metric": 10, "cap_fen": 20_000_00},
+    ],
+}

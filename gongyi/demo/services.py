@@ -34,17 +34,14 @@ class DemoReport:
 def load_demo(*, with_gifts: bool = True) -> DemoReport:
     with transaction.atomic():
         for code, name, level, parent in data.REGIONS:
-            Region.objects.update_or_create(
-                code=code, defaults={"name": name, "level": level, "parent_id": parent}
-            )
+            Region.objects.update_or_create(code=code, defaults={"name": name, "level": level, "parent_id": parent})
         federation = _organisation(data.FEDERATION)
         orgs = {o["name"]: _organisation(o) for o in data.ORGANISATIONS}
         orgs[federation.name] = federation
         campaign = _campaign(orgs)
         admin_user, password = _admin()
-        projects = [
-            _project(row, index, federation, campaign, admin_user) for index, row in enumerate(data.PROJECTS)
-        ]
+        projects = [_project(row, index, federation, campaign, admin_user) for index, row in enumerate(data.PROJECTS)]
+        _matching_pool(campaign)
     gifts_added = _demo_gifts(projects) if with_gifts else 0
     return DemoReport(campaign, len(projects), gifts_added, admin_user.username, password)
 
@@ -83,6 +80,42 @@ def _campaign(orgs: dict[str, Organisation]) -> Campaign:
     return campaign
 
 
+def _matching_pool(campaign: Campaign) -> None:
+    """The sponsor's pool: a tranche each festival day, a verifiable random ratio, the usual caps."""
+    from gongyi.matching.models import IncentiveRule, MatchingPool, PoolTranche
+    from gongyi.matching.services import save_pool
+
+    if MatchingPool.objects.filter(campaign=campaign).exists():
+        return
+    spec = data.MATCHING_POOL
+    pool = save_pool(
+        pool=MatchingPool(
+            campaign=campaign,
+            sponsor=campaign.sponsor,
+            name=spec["name"],
+            total_fen=spec["total_fen"],
+            window_start=campaign.starts_at,
+            window_end=campaign.ends_at,
+            min_gift_fen=spec["min_gift_fen"],
+            ratio_kind="random",
+            ratio_bp=None,
+            ratio_min_bp=spec["ratio_min_bp"],
+            ratio_max_bp=spec["ratio_max_bp"],
+            per_donor_daily_cap_fen=spec["per_donor_daily_cap_fen"],
+            per_project_cap_fen=spec["per_project_cap_fen"],
+        )
+    )
+    days = (campaign.ends_at - campaign.starts_at).days
+    for day in range(days):
+        PoolTranche.objects.create(
+            pool=pool,
+            at=campaign.starts_at + timedelta(days=day),
+            fen=spec["total_fen"] // days + (spec["total_fen"] % days if day == 0 else 0),
+        )
+    for rule in spec["incentives"]:
+        IncentiveRule.objects.create(pool=pool, **rule)
+
+
 def _project(row, index: int, federation: Organisation, campaign: Campaign, actor) -> Project:
     title, domain, target_yuan, summary, story, beneficiaries, use = row
     project = Project.objects.filter(title=title, organisation=federation).first()
@@ -111,9 +144,7 @@ def _project(row, index: int, federation: Organisation, campaign: Campaign, acto
         use_of_funds=use,
     )
     change_project_status(project=project, to_status=ProjectStatus.IN_REVIEW, actor=actor, note="演示数据")
-    return change_project_status(
-        project=project, to_status=ProjectStatus.PUBLISHED, actor=actor, note="演示数据"
-    )
+    return change_project_status(project=project, to_status=ProjectStatus.PUBLISHED, actor=actor, note="演示数据")
 
 
 def _admin():

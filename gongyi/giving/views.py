@@ -15,6 +15,7 @@ from gongyi.campaigns.selectors import campaign_figures, current_campaign, publi
 from gongyi.giving.certificate import render_certificate_png
 from gongyi.giving.forms import PRESET_YUAN, GiveForm
 from gongyi.giving.selectors import gift_by_certificate_no, order_by_out_trade_no
+from gongyi.matching.selectors import pool_for_campaign, pool_status
 from gongyi.payments.gateways import enabled_gateways, get_gateway
 from gongyi.payments.models import OrderStatus
 from gongyi.payments.services import OrderInputError, OrderRequest, create_order
@@ -39,11 +40,13 @@ def campaign_home(request, slug: str | None = None):
     projects = list(public_projects(campaign=campaign))
     figures = figures_for_many(projects)
     domains = [(value, label) for value, label in Domain.choices if any(p.domain == value for p in projects)]
+    pool = pool_for_campaign(campaign)
     return render(
         request,
         "giving/campaign.html",
         {
             "campaign": campaign,
+            "pool_status": pool_status(pool) if pool else None,
             "figures": campaign_figures(campaign),
             "domains": domains,
             "projects": [(p, figures[p.pk]) for p in projects],
@@ -76,11 +79,13 @@ def project_detail(request, project_id: int):
     project = public_project(project_id)
     if project is None:
         raise Http404("项目不存在或未公开")
+    pool = pool_for_campaign(project.campaign)
     return render(
         request,
         "giving/project.html",
         {
             "project": project,
+            "pool_status": pool_status(pool) if pool else None,
             "organisation": project.organisation,
             "figures": figures_for(project),
             "gifts": latest_gifts(project),

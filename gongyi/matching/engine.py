@@ -16,9 +16,9 @@ Readings of the spec taken here
 * ``Rules.match_from`` / ``Rules.match_to`` are **minutes of the local day** (``"10:00"`` -> 600,
   ``"24:00"`` -> 1440); a gift is in match hours when ``match_from*60 <= local second of day <
   match_to*60``. No ``match_hours`` at all means the whole day (0, 1440).
-* A cap's *room* is ``cap - matched so far``, floored at 0. Usage is keyed by the local day of the gift
-  that was matched ("their match counts where it was given"), so a refund or a clawback frees room
-  on the gift's own day and project, whenever it happens.
+* A cap's *room* is ``cap - matched so far`` (the match is then floored at 0). Usage is keyed by the
+  local day of the gift that was matched ("their match counts where it was given"), so a refund or a
+  clawback frees room on the gift's own day and project, whenever it happens.
 * *Pool available* is ``min(total, sum of tranches with at <= gift.at) - matched_live - forfeited``.
   It can be negative on the live path (a late confirmation whose ``at`` is before a later tranche);
   the match is then 0.
@@ -31,13 +31,14 @@ Readings of the spec taken here
 * *Exhausted*: a gift is recorded when pool available, computed at that gift's ``at``, was above 0
   before its match and is exactly 0 after it. Only a gift can do that: refunds and clawbacks that
   return to the pool raise availability, forfeits leave it unchanged.
-* A *live* gift is one not refunded. A gift's *match* is live while the gift is live and its donor's
-  matches have not been clawed back. Caps count live matches only. ``raised_fen`` counts gifts that
-  are not refunded, flagged donors' included ("their money stays in raised_fen until refunded").
+* A match is *live* while its gift is neither refunded nor clawed back (the spec's "live gifts");
+  caps and the pool count live matches only. ``raised_fen`` counts every gift not refunded, flagged
+  donors' included ("their money stays in raised_fen until refunded").
 * A refund of a gift whose match was already clawed back takes the gift out of ``raised_fen`` and
   the incentive metrics; the match is not returned a second time.
 * A flag claws back every live match of the donor at once; gifts of that donor applied after the
   flag are ineligible. Flagging a donor twice is harmless.
+* ``result()`` lists gifts and projects in the order they were first applied (by ``at``).
 * Incentive metrics for a project (reported for every project named by a gift): among gifts not
   refunded, of at least ``min_gift_fen``, with ``at`` inside ``window`` (match hours do not matter),
   whose donor is not flagged at the end: ``gifts`` counts them, ``donors`` counts their distinct

@@ -14,7 +14,8 @@ Readings taken where the spec is silent:
 
 * Amounts (fen, bp, caps, tier ``min``) are JSON integers ``>= 0`` and ``< 2**63``; ``true``/``false``
   and floats such as ``10.0`` are not integers.
-* Times are ISO 8601 strings with an offset (``Z`` counts); a time without one is refused.
+* Times are ISO 8601 strings with an offset (``Z`` counts); a time without one is refused, and so is
+  one before 1900 or after 9000 (UTC).
 * ``match_hours`` is ``{"from": "HH:MM", "to": "HH:MM"}``, two digits each, ``HH`` 00-23 (or
   ``"24:00"`` exactly, for ``to`` only), ``MM`` 00-59, ``from < to``. Absent or ``null``: all day.
 * Keys the spec shows as nullable (the five caps, ``projects``, ``match_hours``) may be left out,
@@ -55,6 +56,9 @@ __all__ = ["SUPPORTED_VERSION", "Scenario", "ScenarioError", "parse_scenario"]
 SUPPORTED_VERSION = 1
 MAX_AMOUNT = 2**63 - 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Times far outside any festival are refused: near years 1 and 9999 local dates cannot be computed.
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC) - _EPOCH
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC) - _EPOCH
 _CLOCK_TIME = re.compile(r"([0-9]{2}):([0-9]{2})")
 _CAPS = (
     "per_gift_cap_fen",
@@ -131,6 +135,8 @@ def _parse_time(value: object) -> tuple[datetime | None, str | None]:
         return None, f"is not an ISO 8601 time: {_show(value)}"
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         return None, f"time without an offset: {_show(value)} (write e.g. +08:00 or Z)"
+    if not _EARLIEST <= parsed - _EPOCH < _LATEST:
+        return None, f"is out of range (years 1900 to 9000): {_show(value)}"
     return parsed, None
 
 
@@ -466,9 +472,7 @@ def _check_refunds(parsed: list, keys: list, gift_index: dict[str, int], raw_eve
 
     The order of application is (``at``, index in the list): the stable sort by ``at``.
     """
-    refunds = sorted(
-        (keys[index], index) for index, event in enumerate(parsed) if type(event) is RefundIn
-    )
+    refunds = sorted((keys[index], index) for index, event in enumerate(parsed) if type(event) is RefundIn)
     refunded_by: dict[str, int] = {}
     for key, index in refunds:
         event = parsed[index]

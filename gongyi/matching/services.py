@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
@@ -219,10 +220,14 @@ def award_incentives(*, pool: MatchingPool, now=None) -> IncentiveReport:
 
 
 def award_due_incentives(now=None) -> list[int]:
-    """For the periodic task: award every active pool whose window has ended and has no awards yet."""
+    """For the periodic task: award every pool whose window ended over half an hour ago and has no awards.
+
+    The half hour lets late notifications and the stuck-order sweep settle the window's last gifts first.
+    """
     now = now or timezone.now()
     done = []
-    for pool in MatchingPool.objects.filter(window_end__lte=now).exclude(awards__isnull=False):
+    settled = now - timedelta(minutes=30)
+    for pool in MatchingPool.objects.filter(window_end__lte=settled).exclude(awards__isnull=False):
         if IncentiveRule.objects.filter(pool=pool).exists():
             award_incentives(pool=pool, now=now)
             done.append(pool.pk)

@@ -12,6 +12,7 @@ out"); per project, raised, matched, donors, gifts, incentive. Money is shown in
 from __future__ import annotations
 
 import gc
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
@@ -68,16 +69,25 @@ def simulate(scenario: Mapping, progress: Progress | None = None) -> dict:
         return run(parse_scenario(scenario), progress).result()
 
 
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: CJK characters are two wide."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
 def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
-    widths = [len(h) for h in headers]
+    widths = [_width(h) for h in headers]
     for row in rows:
         for column, cell in enumerate(row):
-            widths[column] = max(widths[column], len(cell))
+            widths[column] = max(widths[column], _width(cell))
 
     def line(cells: list[str]) -> str:
-        return "  ".join(
-            cell.rjust(widths[c]) if c in right else cell.ljust(widths[c]) for c, cell in enumerate(cells)
-        ).rstrip()
+        padded = []
+        for column, cell in enumerate(cells):
+            gap = " " * (widths[column] - _width(cell))
+            padded.append(gap + cell if column in right else cell + gap)
+        return "  ".join(padded).rstrip()
 
     return [line(headers), "  ".join("-" * w for w in widths), *(line(row) for row in rows)]
 

@@ -331,7 +331,19 @@ def test_time_without_an_offset_in_rules_and_pool(path, field):
     assert_names(error, f'field "{field}": time without an offset')
 
 
-@pytest.mark.parametrize("value", ["yesterday", "2023-13-01T00:00:00+08:00", 1684540800, "", None])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "yesterday",
+        "2023-13-01T00:00:00+08:00",
+        "2023-05-20T10:00:00+24:00",
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-01:00",
+        1684540800,
+        "",
+        None,
+    ],
+)
 def test_unreadable_times(value):
     data = base()
     data["events"][3]["at"] = value

@@ -186,6 +186,11 @@ def test_invalid_json(tmp_path):
     assert "invalid JSON at line" in refused(tmp_path, text)
 
 
+def test_json_the_decoder_cannot_hold(tmp_path):
+    assert "invalid JSON" in refused(tmp_path, '{"version": ' + "9" * 5000 + "}")
+    assert "invalid JSON" in refused(tmp_path, "[" * 100_000 + "]" * 100_000)
+
+
 def test_empty_file(tmp_path):
     assert "invalid JSON at line 1 column 1" in refused(tmp_path, b"")
 

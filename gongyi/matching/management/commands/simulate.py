@@ -92,6 +92,8 @@ class Command(BaseCommand):
             self._refuse(f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}")
         except RecursionError:
             self._refuse("invalid JSON: nested too deeply")
+        except ValueError as error:  # e.g. an integer literal with too many digits
+            self._refuse(f"invalid JSON: {error}")
         try:
             scenario = parse_scenario(data)
         except ScenarioError as error:

@@ -1,0 +1,78 @@
+from copy import copy
+
+from django import forms
+from django.contrib import admin, messages
+
+from gongyi.ledger.admin import ReadOnlyAdmin
+from gongyi.matching.models import DonorFlag, IncentiveAward, IncentiveRule, Match, MatchingPool, PoolTranche
+from gongyi.matching.services import PoolRuleError, prepare_pool, save_pool, validate_pool_rules
+
+
+class MatchingPoolForm(forms.ModelForm):
+    class Meta:
+        model = MatchingPool
+        exclude = ("matched_fen", "forfeited_fen", "ratio_seed_sha256")
+
+    def clean(self):
+        cleaned = super().clean()
+        candidate = copy(self.instance)
+        for name, value in cleaned.items():
+            if name != "projects" and hasattr(candidate, name):
+                setattr(candidate, name, value)
+        try:
+            prepare_pool(candidate)
+            validate_pool_rules(candidate)
+        except PoolRuleError as exc:
+            field = exc.field if exc.field in self.fields else None
+            self.add_error(field, exc.message)
+        return cleaned
+
+
+class TrancheInline(admin.TabularInline):
+    model = PoolTranche
+    extra = 1
+
+
+class IncentiveRuleInline(admin.StackedInline):
+    model = IncentiveRule
+    extra = 0
+
+
+@admin.register(MatchingPool)
+class MatchingPoolAdmin(admin.ModelAdmin):
+    form = MatchingPoolForm
+    list_display = ("name", "campaign", "sponsor", "total_fen", "matched_fen", "forfeited_fen", "is_active")
+    readonly_fields = ("matched_fen", "forfeited_fen", "ratio_seed_sha256", "created_at")
+    filter_horizontal = ("projects",)
+    inlines = [TrancheInline, IncentiveRuleInline]
+
+    def save_model(self, request, obj, form, change):
+        save_pool(pool=obj)
+        messages.info(request, f"配捐池已保存；池内余额 {obj.left_fen / 100:.2f} 元已记入账簿。")
+
+
+@admin.register(Match)
+class MatchAdmin(ReadOnlyAdmin):
+    list_display = (
+        "gift",
+        "pool",
+        "project",
+        "donor_key",
+        "local_day",
+        "ratio_bp",
+        "matched_fen",
+        "limited_by",
+        "status",
+    )
+    list_filter = ("status", "pool", "limited_by")
+    search_fields = ("donor_key", "gift__order__out_trade_no")
+
+
+@admin.register(DonorFlag)
+class DonorFlagAdmin(ReadOnlyAdmin):
+    list_display = ("donor_key", "pool", "reason", "clawed_back_fen", "flagged_by", "flagged_at")
+
+
+@admin.register(IncentiveAward)
+class IncentiveAwardAdmin(ReadOnlyAdmin):
+    list_display = ("pool", "project", "fen", "awarded_at")
