@@ -11,7 +11,13 @@ from gongyi.matching.services import PoolRuleError, prepare_pool, save_pool, val
 class MatchingPoolForm(forms.ModelForm):
     class Meta:
         model = MatchingPool
-        exclude = ("matched_fen", "forfeited_fen", "ratio_seed_sha256")
+        fields = (
+            "campaign", "sponsor", "name", "total_fen", "timezone", "window_start", "window_end",
+            "match_from_minute", "match_to_minute", "min_gift_fen", "ratio_kind", "ratio_bp", "ratio_min_bp",
+            "ratio_max_bp", "ratio_seed", "per_gift_cap_fen", "per_donor_daily_cap_fen",
+            "per_donor_project_daily_cap_fen", "per_project_daily_cap_fen", "per_project_cap_fen",
+            "limit_to_projects", "projects", "refund_returns_to_pool", "clawback_returns_to_pool", "is_active",
+        )
 
     def clean(self):
         cleaned = super().clean()
