@@ -74,7 +74,9 @@ def replay(scenario: dict) -> dict:
     projects = {}
     first = make_project(title="p0")
     campaign = make_campaign(first.organisation)
-    names = sorted({e["project"] for e in scenario["events"] if e["type"] == "gift"})
+    names = sorted(
+        {e["project"] for e in scenario["events"] if e["type"] == "gift"} | set(scenario["rules"].get("projects") or [])
+    )
     for name in names:
         projects[name] = make_project(title=name, campaign=campaign)
     pool = build_pool(campaign, first.organisation, scenario["rules"], scenario["pool"], projects)
@@ -313,6 +315,7 @@ def test_live_replay_equals_simulator(s):
         assert pool.matched_fen == expected["pool"]["matched_fen"]
         assert pool.forfeited_fen == expected["pool"]["forfeited_fen"]
         assert pool.left_fen == expected["pool"]["left_fen"] == pool_account(pool).balance_fen
+        assert set(expected["projects"]) <= set(live["projects"])
         for name, figures in expected["projects"].items():
             totals = project_totals(live["projects"][name])
             assert (totals["raised_fen"], totals["matched_fen"]) == (figures["raised_fen"], figures["matched_fen"])
