@@ -68,6 +68,11 @@ KIND_LABELS = {
 }
 HIGH, MEDIUM, LOW = 3, 2, 1
 SEVERITY_LABELS = {HIGH: "高", MEDIUM: "中", LOW: "低"}
+OWN_STAFF_BASIS = {
+    "lead_name": "署名与项目负责人相同",
+    "contact_person": "署名与本机构联系人相同",
+    "staff_donor_keys": "付款人是已登记的本机构人员",
+}
 
 # A burst of thousands of gifts keeps every gift id but only this many detailed rows in its evidence.
 EVIDENCE_GIFT_ROWS = 200
@@ -113,7 +118,7 @@ class Signal:
 
 
 def densest_window(times: Sequence[datetime], width: timedelta) -> tuple[int, int]:
-    """``(start, end)`` indices of the first window of sorted ``times`` with the most items, ``last − first < width``."""
+    """``(start, end)`` of the first window of sorted ``times`` holding the most items (``last − first < width``)."""
     best = (0, 0)
     start = 0
     for end in range(len(times)):
@@ -157,7 +162,9 @@ def count_per_minute(times: Iterable[datetime]) -> dict[datetime, int]:
     return counts
 
 
-def burst_minutes(counts: Mapping[datetime, int], *, min_gifts: int, factor: int) -> tuple[list[tuple[datetime, int]], float]:
+def burst_minutes(
+    counts: Mapping[datetime, int], *, min_gifts: int, factor: int
+) -> tuple[list[tuple[datetime, int]], float]:
     """The minutes with ``count ≥ min_gifts`` or ``count ≥ factor × median`` (median over the minutes given)."""
     if not counts:
         return [], 0
@@ -166,7 +173,9 @@ def burst_minutes(counts: Mapping[datetime, int], *, min_gifts: int, factor: int
     return sorted(found), median
 
 
-def cap_hunting_amounts(*, ratio_bps: Iterable[int], caps: Mapping[str, int | None], min_gift_fen: int) -> dict[int, str]:
+def cap_hunting_amounts(
+    *, ratio_bps: Iterable[int], caps: Mapping[str, int | None], min_gift_fen: int
+) -> dict[int, str]:
     """The gift amounts that win a whole cap, each with why: the cap itself, and ``ceil(cap × 10000 / ratio)``."""
     reasons: dict[int, list[str]] = {}
     ratios = sorted({bp for bp in ratio_bps if bp and bp > 0})
@@ -176,6 +185,8 @@ def cap_hunting_amounts(*, ratio_bps: Iterable[int], caps: Mapping[str, int | No
         reasons.setdefault(cap, []).append(f"{label} {format_yuan(cap)} 本身")
         for bp in ratios:
             amount = math.ceil(cap * 10000 / bp)
+            if amount == cap:  # 1:1: the cap itself, already listed
+                continue
             reasons.setdefault(amount, []).append(f"按比例 {bp / 10000:g}:1 恰好配满{label} {format_yuan(cap)}")
     return {amount: "；".join(why) for amount, why in sorted(reasons.items()) if amount >= min_gift_fen}
 
@@ -383,7 +394,10 @@ def own_staff(
     queryset = queryset.filter(condition).order_by("donor_key", "project_id", "paid_at", "id")
     staff_set = set(staff_keys)
     signals = []
-    rows = ((GiftRow(*row[:8]), *row[8:]) for row in _rows(queryset, "signed", "lead", "contact", "project__organisation_id"))
+    rows = (
+        (GiftRow(*row[:8]), *row[8:])
+        for row in _rows(queryset, "signed", "lead", "contact", "project__organisation_id")
+    )
     for (donor, project_id), group in groupby(rows, key=lambda item: (item[0].donor_key, item[0].project_id)):
         items = list(group)
         gifts = [item[0] for item in items]
@@ -399,11 +413,6 @@ def own_staff(
         if donor in staff_set:
             matched_on.append("staff_donor_keys")
         matched_on = _distinct(matched_on)
-        why = {
-            "lead_name": "署名与项目负责人相同",
-            "contact_person": "署名与本机构联系人相同",
-            "staff_donor_keys": "付款人是已登记的本机构人员",
-        }
         evidence = _gift_evidence(gifts)
         evidence.update(
             donor_keys=[donor],
@@ -420,7 +429,7 @@ def own_staff(
                 severity=MEDIUM if evidence["matched_fen"] > 0 else LOW,
                 score=len(gifts),
                 summary=(
-                    f"{'；'.join(why[m] for m in matched_on)}：捐赠 {len(gifts)} 笔，"
+                    f"{'；'.join(OWN_STAFF_BASIS[m] for m in matched_on)}：捐赠 {len(gifts)} 笔，"
                     f"合计 {format_yuan(evidence['total_fen'])}，获配捐 {format_yuan(evidence['matched_fen'])}"
                 ),
                 evidence=evidence,
@@ -477,14 +486,14 @@ KIND_ORDER = {RAPID_REPEAT: 0, CAP_HUNTING: 1, OWN_STAFF: 2, BURST: 3}
 
 
 def sort_signals(signals: Iterable[Signal]) -> list[Signal]:
-    """Not yet flagged first, then by severity, score, kind, project and payer."""
+    """Not yet flagged first, then by severity, kind, score (within a kind), project and payer."""
     return sorted(
         signals,
         key=lambda s: (
             s.already_flagged,
             -s.severity,
-            -s.score,
             KIND_ORDER.get(s.kind, 9),
+            -s.score,
             s.project_id or 0,
             s.donor_key or "",
             str(s.evidence.get("first_at") or ""),
@@ -507,4 +516,3 @@ def all_signals(pool: MatchingPool, *, staff_donor_keys: Iterable[str] = ()) -> 
 def signals_for_donor(signals: Iterable[Signal], donor_key: str) -> list[Signal]:
     """The signals naming a payer, e.g. as the evidence of a flag."""
     return [signal for signal in signals if donor_key in signal.donor_keys]
-

@@ -25,8 +25,10 @@ REASON_MAX = DonorFlag._meta.get_field("reason").max_length
 @staff_member_required
 def pools(request):
     """Every pool with what it matched, has left and forfeited, and how many donors are flagged."""
-    rows = MatchingPool.objects.select_related("campaign", "sponsor").annotate(flag_count=Count("flags")).order_by(
-        "-window_start", "-pk"
+    rows = (
+        MatchingPool.objects.select_related("campaign", "sponsor")
+        .annotate(flag_count=Count("flags"))
+        .order_by("-window_start", "-pk")
     )
     return render(request, "matching/staff_pools.html", {"pools": rows})
 

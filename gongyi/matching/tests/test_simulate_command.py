@@ -223,14 +223,14 @@ def test_the_real_process_exits_2_with_an_empty_stdout(tmp_path):
     data = festival()
     data["events"][3]["at"] = "2023-05-20T10:20:00"
     bad.write_text(json.dumps(data), encoding="utf-8")
-    process = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+    process = subprocess.run(
         [sys.executable, "-m", "gongyi", "simulate", str(bad)], capture_output=True, timeout=120, check=False
     )
     assert process.returncode == 2, process.stderr
     assert process.stdout == b""
     assert 'events[3] (id "g5"): field "at": time without an offset' in process.stderr.decode("utf-8")
 
-    good = subprocess.run(  # noqa: S603
+    good = subprocess.run(
         [sys.executable, "-m", "gongyi", "simulate", str(FESTIVAL)], capture_output=True, timeout=120, check=False
     )
     assert good.returncode == 0, good.stderr
