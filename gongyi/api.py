@@ -10,8 +10,11 @@ from ninja.errors import HttpError, ValidationError
 
 from gongyi.campaigns.api import router as campaigns_router
 from gongyi.giving.api import orders_router
+from gongyi.ledger.translog.api import router as log_router
+from gongyi.oversight.api import router as oversight_router
 from gongyi.payments.api import router as payments_router
 from gongyi.projects.api import router as projects_router
+from gongyi.spending.api import router as spending_router
 
 api = NinjaAPI(
     title="gongyi API",
@@ -43,3 +46,6 @@ api.add_router("/campaigns", campaigns_router)
 api.add_router("/projects", projects_router)
 api.add_router("/orders", orders_router)
 api.add_router("/payments", payments_router)
+api.add_router("/log", log_router)
+api.add_router("/accounts", spending_router)
+api.add_router("/oversight", oversight_router)

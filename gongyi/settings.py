@@ -34,6 +34,9 @@ INSTALLED_APPS = [
     "gongyi.payments",
     "gongyi.giving",
     "gongyi.matching",
+    "gongyi.ledger.translog",
+    "gongyi.spending",
+    "gongyi.oversight",
     "gongyi.demo",
 ]
 

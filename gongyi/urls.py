@@ -11,6 +11,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("staff/matching/", include("gongyi.matching.urls")),
+    path("log/", include("gongyi.ledger.translog.urls")),
+    path("accounts/", include("gongyi.spending.urls")),
+    path("oversight/", include("gongyi.oversight.urls")),
     path("", include("gongyi.giving.urls")),
 ]
 

@@ -626,7 +626,7 @@ def run_cli(*args: str, cwd: Path = REPO_ROOT, module: bool = True) -> subproces
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     cmd = [sys.executable, "-m", "gongyi.ledger.translog.verify"] if module else [sys.executable, "verify.py"]
-    return subprocess.run(  # noqa: S603
+    return subprocess.run(
         [*cmd, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False
     )
 
@@ -767,7 +767,7 @@ def test_cli_runs_standalone_next_to_merkle_py(tmp_path):
     for name in ("merkle.py", "verify.py"):
         shutil.copy(PACKAGE_DIR / name, tmp_path / name)
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONNOUSERSITE": "1"}
-    r = subprocess.run(  # noqa: S603
+    r = subprocess.run(
         [sys.executable, "verify.py", *_inclusion_args()],
         cwd=tmp_path,
         env=env,
@@ -787,7 +787,7 @@ def test_verifier_imports_no_django():
     )
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     env["PYTHONPATH"] = str(REPO_ROOT)
-    r = subprocess.run(  # noqa: S603
+    r = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
     )
     assert r.returncode == 0, r.stdout + r.stderr
