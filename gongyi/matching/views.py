@@ -98,6 +98,10 @@ def flag(request, pool_id: int):
     """Flag a payer: their live matches are clawed back; reports the fen taken back. Never a 500 on bad input."""
     pool = get_object_or_404(MatchingPool, pk=pool_id)
     back = reverse("matching-signals", args=[pool.pk])
+    if not request.user.has_perm("matching.add_donorflag"):
+        # Claw-backs move the sponsor's money: only staff granted the flag permission may do it.
+        messages.error(request, "您没有标记违规捐赠人的权限（需要“添加违规捐赠人标记”权限）。")
+        return redirect(back)
     donor_key = (request.POST.get("donor_key") or "").strip()
     reason = (request.POST.get("reason") or "").strip()
     if not donor_key or len(donor_key) > DONOR_KEY_MAX:

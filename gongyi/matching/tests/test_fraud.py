@@ -328,10 +328,26 @@ def test_all_signals_sorted_by_severity_flagged_last_one_query_per_detector(djan
 
 @pytest.fixture
 def staff_client(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
     user = django_user_model.objects.create_user(username="staff", password="pw-123456", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="add_donorflag", content_type__app_label="matching"))
     client.force_login(user)
     client.user = user
     return client
+
+
+def test_staff_without_the_flag_permission_cannot_claw_back(client, django_user_model):
+    world, _ = spammer_world()
+    user = django_user_model.objects.create_user(username="viewer", password="pw-123456", is_staff=True)
+    client.force_login(user)
+    matched_before = MatchingPool.objects.get(pk=world.pool.pk).matched_fen
+    response = client.post(
+        reverse("matching-flag", args=[world.pool.pk]), {"donor_key": "sandbox:spammer", "reason": "刷单"}, follow=True
+    )
+    assert "没有标记违规捐赠人的权限" in response.content.decode()
+    assert DonorFlag.objects.count() == 0
+    assert MatchingPool.objects.get(pk=world.pool.pk).matched_fen == matched_before
 
 
 def spammer_world() -> tuple[World, list[Gift]]:
