@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
 from gongyi.campaigns.api import router as campaigns_router
+from gongyi.drives.api import router as drives_router
 from gongyi.giving.api import orders_router
 from gongyi.ledger.translog.api import router as log_router
 from gongyi.oversight.api import router as oversight_router
@@ -49,3 +50,4 @@ api.add_router("/payments", payments_router)
 api.add_router("/log", log_router)
 api.add_router("/accounts", spending_router)
 api.add_router("/oversight", oversight_router)
+api.add_router("/drives", drives_router)

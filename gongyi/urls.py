@@ -14,6 +14,7 @@ urlpatterns = [
     path("log/", include("gongyi.ledger.translog.urls")),
     path("accounts/", include("gongyi.spending.urls")),
     path("oversight/", include("gongyi.oversight.urls")),
+    path("drives/", include("gongyi.drives.urls")),
     path("", include("gongyi.giving.urls")),
 ]
 

@@ -126,6 +126,7 @@ def _confirm(gateway: str, payment: VerifiedPayment, raw_body: str) -> Confirmat
     )
     _count_gift(project, gift)
     _match_gift(gift)
+    _credit_unit_and_team(gift)
     PaymentNotification.objects.create(
         gateway=gateway,
         order=order,
@@ -147,6 +148,13 @@ def _count_gift(project: Project, gift: Gift) -> None:
     Project.objects.filter(pk=project.pk).update(
         gifts_count=F("gifts_count") + 1, donors_count=F("donors_count") + (1 if new_donor else 0)
     )
+
+
+def _credit_unit_and_team(gift: Gift) -> None:
+    """Seam for 一日捐 drives and 一起捐 teams: soft-credit the gift to its unit and team, same transaction."""
+    from gongyi.drives.services import credit_confirmed_gift
+
+    credit_confirmed_gift(gift=gift)
 
 
 def _match_gift(gift: Gift) -> None:
