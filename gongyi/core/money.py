@@ -27,3 +27,5 @@ def yuan_to_fen(text: str) -> int:
     if fen != fen.to_integral_value():
         raise ValueError("金额最多两位小数")
     return int(fen)
+
+MAX_DATABASE_ID = 2**63 - 1  # the largest primary key either database can hold

@@ -7,6 +7,7 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field, StrictBool, StrictInt
 
+from gongyi.core.money import MAX_DATABASE_ID
 from gongyi.giving.selectors import order_by_out_trade_no
 from gongyi.payments.gateways import get_gateway
 from gongyi.payments.services import OrderInputError, OrderRequest, create_order
@@ -15,7 +16,7 @@ orders_router = Router(tags=["orders"])
 
 
 class OrderIn(Schema):
-    project: StrictInt
+    project: StrictInt = Field(ge=1, le=MAX_DATABASE_ID)
     fen: StrictInt = Field(description="金额，单位分（整数）")
     gateway: str = Field("sandbox", max_length=16)
     donor: str = Field("", max_length=40, description="署名（公开时打码）")

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
+from gongyi.core.money import MAX_DATABASE_ID
 from gongyi.projects.models import Domain, Project
 from gongyi.projects.selectors import (
     figures_for,
@@ -98,7 +99,7 @@ def _summary(project: Project, figures) -> dict:
 @router.get("", response=list[ProjectSummaryOut], summary="List public projects")
 def list_projects(
     request,
-    campaign: int | None = None,
+    campaign: int | None = Query(None, ge=1, le=MAX_DATABASE_ID),
     domain: str | None = Query(None, description="领域: " + ", ".join(Domain.values)),
 ):
     if domain and domain not in Domain.values:
