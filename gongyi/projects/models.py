@@ -4,29 +4,30 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from gongyi.campaigns.models import Campaign
 from gongyi.orgs.models import Organisation
 
 
 class Domain(models.TextChoices):
-    LIFE_HEALTH = "life_health", "生命健康"
-    MILITARY_FAMILIES = "military_families", "拥军优抚"
-    ENVIRONMENT = "environment", "环境保护"
-    POVERTY = "poverty", "扶贫"
-    HARDSHIP = "hardship", "济困"
-    ELDERLY = "elderly", "扶老"
-    ORPHANS = "orphans", "救孤"
-    EDUCATION = "education", "助学"
-    RURAL = "rural", "乡村振兴"
-    EMERGENCY = "emergency", "应急救灾"
+    LIFE_HEALTH = "life_health", _("生命健康")
+    MILITARY_FAMILIES = "military_families", _("拥军优抚")
+    ENVIRONMENT = "environment", _("环境保护")
+    POVERTY = "poverty", _("扶贫")
+    HARDSHIP = "hardship", _("济困")
+    ELDERLY = "elderly", _("扶老")
+    ORPHANS = "orphans", _("救孤")
+    EDUCATION = "education", _("助学")
+    RURAL = "rural", _("乡村振兴")
+    EMERGENCY = "emergency", _("应急救灾")
 
 
 class ProjectStatus(models.TextChoices):
-    DRAFT = "draft", "草稿"
-    IN_REVIEW = "in_review", "审核中"
-    PUBLISHED = "published", "募捐中"
-    CLOSED = "closed", "已结束"
+    DRAFT = "draft", _("草稿")
+    IN_REVIEW = "in_review", _("审核中")
+    PUBLISHED = "published", _("募捐中")
+    CLOSED = "closed", _("已结束")
 
 
 # Which status may follow which; anything else is refused by the service.
