@@ -24,6 +24,7 @@ class OrderIn(Schema):
     message: str = Field("", max_length=200)
     channel: str = Field("h5", max_length=16)
     unit: str = Field("", max_length=16, description="单位代码（一日捐）")
+    team: StrictInt | None = Field(None, description="一起捐团队编号（选填）")
 
 
 class PayOut(Schema):
@@ -69,20 +70,28 @@ class ErrorOut(Schema):
 
 @orders_router.post("", response={201: OrderCreatedOut, 422: ErrorOut}, summary="Create an order to give")
 def post_order(request, payload: OrderIn):
+    from django.db import transaction
+
+    from gongyi.drives.services import DriveInputError, record_order_attribution, resolve_attribution
+
     try:
-        order = create_order(
-            request=OrderRequest(
-                project_id=payload.project,
-                amount_fen=payload.fen,
-                gateway=payload.gateway,
-                channel=payload.channel,
-                donor_name=payload.donor,
-                anonymous=payload.anonymous,
-                message=payload.message,
-                unit_code=payload.unit,
+        # The unit and team are checked first: an unknown one names its field and nothing is created.
+        attribution = resolve_attribution(project_id=payload.project, unit=payload.unit, team=payload.team)
+        with transaction.atomic():
+            order = create_order(
+                request=OrderRequest(
+                    project_id=payload.project,
+                    amount_fen=payload.fen,
+                    gateway=payload.gateway,
+                    channel=payload.channel,
+                    donor_name=payload.donor,
+                    anonymous=payload.anonymous,
+                    message=payload.message,
+                    unit_code=attribution.unit_code if attribution else "",
+                )
             )
-        )
-    except OrderInputError as exc:
+            record_order_attribution(order=order, attribution=attribution)
+    except (OrderInputError, DriveInputError) as exc:
         return Status(422, {"message": str(exc), "errors": [{"field": exc.field, "message": exc.message}]})
     start = get_gateway(order.gateway).create_payment(
         order=order,

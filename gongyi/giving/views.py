@@ -95,25 +95,40 @@ def project_detail(request, project_id: int):
 
 @require_http_methods(["GET", "POST"])
 def give(request, project_id: int):
+    from django.db import transaction
+
+    from gongyi.drives.forms import GiveAttributionForm
+    from gongyi.drives.services import record_order_attribution
+
     project = public_project(project_id)
     if project is None:
         raise Http404("项目不存在或未公开")
     form = GiveForm(request.POST or None, initial={"amount": "10"})
+    # 一日捐 / 一起捐: ?unit=CODE preselects the donor's unit, ?team=ID credits a team, ?as_unit=TOKEN (the
+    # unit's own-gift link from staff) records the gift as the unit's own.
+    attribution_form = GiveAttributionForm(
+        request.POST if request.method == "POST" else request.GET if request.GET else None,
+        project=project,
+        initial={"list_name": "masked"},
+    )
     gateways = enabled_gateways()
     gateway = request.POST.get("gateway") or (gateways[0] if gateways else "")
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and all([form.is_valid(), attribution_form.is_valid()]):
+        attribution = attribution_form.attribution
         try:
-            order = create_order(
-                request=OrderRequest(
-                    project_id=project.pk,
-                    amount_fen=form.cleaned_data["amount"],
-                    gateway=gateway,
-                    donor_name=form.cleaned_data["donor"],
-                    anonymous=form.cleaned_data["anonymous"],
-                    message=form.cleaned_data["message"],
-                    unit_code=request.GET.get("unit", ""),
+            with transaction.atomic():
+                order = create_order(
+                    request=OrderRequest(
+                        project_id=project.pk,
+                        amount_fen=form.cleaned_data["amount"],
+                        gateway=gateway,
+                        donor_name=form.cleaned_data["donor"],
+                        anonymous=form.cleaned_data["anonymous"],
+                        message=form.cleaned_data["message"],
+                        unit_code=attribution.unit_code if attribution else "",
+                    )
                 )
-            )
+                record_order_attribution(order=order, attribution=attribution)
         except OrderInputError as exc:
             field = exc.field if exc.field in form.fields else None
             if exc.field == "fen":
@@ -127,12 +142,21 @@ def give(request, project_id: int):
                 notify_url=request.build_absolute_uri(reverse("api-v1:payment_notify", args=[order.gateway])),
             )
             return redirect(start.url)
+    if request.method == "GET" and request.GET:
+        attribution_form.is_valid()  # show a bad ?unit= or ?team= at once, naming the field
+    attribution = attribution_form.attribution if not attribution_form.errors else None
+    if attribution and attribution.as_unit and request.method == "GET":
+        form.initial["donor"] = attribution.unit.name
     return render(
         request,
         "giving/give.html",
         {
             "project": project,
             "form": form,
+            "drive_form": attribution_form,
+            "chosen_unit": attribution.unit if attribution else None,
+            "chosen_team": attribution.team if attribution else None,
+            "as_unit": bool(attribution and attribution.as_unit),
             "presets": PRESET_YUAN,
             "gateways": gateways,
             "accepts_gifts": project.accepts_gifts,
