@@ -9,6 +9,8 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
 from gongyi.campaigns.api import router as campaigns_router
+from gongyi.backoffice.api import router as backoffice_router
+from gongyi.donors.api import router as donors_router
 from gongyi.drives.api import router as drives_router
 from gongyi.giving.api import orders_router
 from gongyi.ledger.translog.api import router as log_router
@@ -51,3 +53,5 @@ api.add_router("/log", log_router)
 api.add_router("/accounts", spending_router)
 api.add_router("/oversight", oversight_router)
 api.add_router("/drives", drives_router)
+api.add_router("/me", donors_router)
+api.add_router("/office", backoffice_router)

@@ -38,6 +38,12 @@ INSTALLED_APPS = [
     "gongyi.spending",
     "gongyi.oversight",
     "gongyi.drives",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.mfa",
+    "gongyi.donors",
+    "gongyi.backoffice",
     "gongyi.demo",
 ]
 
@@ -50,6 +56,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
 ROOT_URLCONF = "gongyi.urls"
@@ -112,6 +124,8 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = CONFIG.data_dir / "media"
 
 LOGIN_URL = "/admin/login/"
+
+from gongyi.donors.auth_settings import *  # noqa: E402,F403 - allauth's settings live with the donors app
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = CONFIG.production

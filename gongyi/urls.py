@@ -15,6 +15,9 @@ urlpatterns = [
     path("accounts/", include("gongyi.spending.urls")),
     path("oversight/", include("gongyi.oversight.urls")),
     path("drives/", include("gongyi.drives.urls")),
+    path("me/auth/", include("allauth.urls")),
+    path("me/", include("gongyi.donors.urls")),
+    path("office/", include("gongyi.backoffice.urls")),
     path("", include("gongyi.giving.urls")),
 ]
 
