@@ -8,8 +8,8 @@ from __future__ import annotations
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
-from gongyi.campaigns.api import router as campaigns_router
 from gongyi.backoffice.api import router as backoffice_router
+from gongyi.campaigns.api import router as campaigns_router
 from gongyi.donors.api import router as donors_router
 from gongyi.drives.api import router as drives_router
 from gongyi.giving.api import orders_router
