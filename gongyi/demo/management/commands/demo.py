@@ -5,7 +5,7 @@ from gongyi.demo.services import load_demo
 
 
 class Command(BaseCommand):
-    help = "Load the seed's festival, organisations, projects and a few sandbox gifts (safe to run twice)."
+    help = "Load the seed's festival, organisations, projects, units and sandbox gifts (safe to run twice)."
 
     def add_arguments(self, parser):
         parser.add_argument("--no-gifts", action="store_true", help="do not add demo gifts")
@@ -17,5 +17,11 @@ class Command(BaseCommand):
         report = load_demo(with_gifts=not no_gifts)
         self.stdout.write(f"campaign: {report.campaign.name}")
         self.stdout.write(f"projects: {report.projects}; demo gifts added: {report.gifts_added}")
+        if not no_gifts:
+            from gongyi.drives.demo import load_drives_demo
+
+            drives = load_drives_demo()
+            if drives is not None:
+                self.stdout.write(f"一日捐: {drives.units} units, {drives.gifts_added} gifts added, {drives.teams} teams")
         password = report.admin_password or "(unchanged; see var/admin_password)"
         self.stdout.write(f"admin login: {report.admin_username} / {password}")
