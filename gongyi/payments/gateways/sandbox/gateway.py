@@ -10,17 +10,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
+from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
+from django.utils import timezone
 
 from gongyi.core.money import MAX_GIFT_FEN
 from gongyi.payments.interface import (
+    BillFile,
     NotificationAnswer,
     NotificationRefused,
     PaymentStart,
     QueryResult,
     RefundResult,
+    RefundState,
     VerifiedPayment,
 )
 
@@ -41,7 +46,9 @@ class SandboxGateway:
     def __init__(self, *, key: str):
         self.key = key
 
-    def create_payment(self, *, order, channel: str, return_url: str, notify_url: str) -> PaymentStart:
+    def create_payment(
+        self, *, order, channel: str, return_url: str, notify_url: str, payer_id: str = "", client_ip: str = ""
+    ) -> PaymentStart:
         return PaymentStart(kind="redirect", url=reverse("sandbox-cashier", args=[order.out_trade_no]))
 
     def verify_notification(self, *, headers: dict[str, str], body: bytes) -> VerifiedPayment:
@@ -65,9 +72,7 @@ class SandboxGateway:
         )
 
     def answer(self, *, ok: bool, message: str = "") -> NotificationAnswer:
-        payload = (
-            {"code": "SUCCESS", "message": message or "OK"} if ok else {"code": "FAIL", "message": message}
-        )
+        payload = {"code": "SUCCESS", "message": message or "OK"} if ok else {"code": "FAIL", "message": message}
         return NotificationAnswer(
             200 if ok else 400, "application/json", json.dumps(payload, ensure_ascii=False).encode()
         )
@@ -89,17 +94,59 @@ class SandboxGateway:
             ),
         )
 
-    def refund(self, *, order, amount_fen: int, refund_no: str, reason: str) -> RefundResult:
-        from django.db.models import F
+    def close(self, *, order) -> None:
+        """The sandbox cashier refuses nothing by time; closing is ours alone."""
 
+    def refund(self, *, order, amount_fen: int, refund_no: str, reason: str) -> RefundResult:
+        """Refund at once (the sandbox answers synchronously); asking again under the same number repeats the answer."""
         from gongyi.payments.models import SandboxTransaction
 
-        updated = SandboxTransaction.objects.filter(
-            out_trade_no=order.out_trade_no, amount_fen__gte=F("refunded_fen") + amount_fen
-        ).update(refunded_fen=F("refunded_fen") + amount_fen)
-        if not updated:
-            return RefundResult(accepted=False, message="沙箱渠道无此交易或退款超额")
-        return RefundResult(accepted=True, provider_refund_id=f"SBR{refund_no}")
+        with transaction.atomic():
+            txn = SandboxTransaction.objects.select_for_update().filter(out_trade_no=order.out_trade_no).first()
+            if txn is None:
+                return RefundResult(accepted=False, message="沙箱渠道无此交易")
+            if txn.refund_no != refund_no:
+                updated = SandboxTransaction.objects.filter(
+                    pk=txn.pk, amount_fen__gte=F("refunded_fen") + amount_fen
+                ).update(refunded_fen=F("refunded_fen") + amount_fen, refund_no=refund_no, refunded_at=timezone.now())
+                if not updated:
+                    return RefundResult(accepted=False, message="沙箱渠道退款超额")
+                txn.refresh_from_db()
+        return RefundResult(
+            accepted=True,
+            provider_refund_id=f"SBR{refund_no}",
+            state=RefundState.SUCCEEDED,
+            amount_fen=amount_fen,
+            finished_at=txn.refunded_at,
+        )
+
+    def query_refund(self, *, order, refund_no: str) -> RefundResult:
+        from gongyi.payments.models import SandboxTransaction
+
+        txn = SandboxTransaction.objects.filter(out_trade_no=order.out_trade_no, refund_no=refund_no).first()
+        if txn is None:
+            return RefundResult(accepted=True, state=RefundState.UNKNOWN, message="沙箱渠道无此退款")
+        return RefundResult(
+            accepted=True,
+            provider_refund_id=f"SBR{refund_no}",
+            state=RefundState.SUCCEEDED,
+            amount_fen=txn.refunded_fen,
+            finished_at=txn.refunded_at,
+        )
+
+    def download_bill(self, *, bill_date: date) -> BillFile:
+        """The sandbox's own daily bill, from its books, in the format ``sandbox/bill.py`` reads."""
+        from gongyi.payments.gateways.sandbox.bill import render_bill
+        from gongyi.payments.models import SandboxTransaction
+
+        tz = timezone.get_default_timezone()
+        start = datetime.combine(bill_date, time.min, tzinfo=tz)
+        end = start + timedelta(days=1)
+        paid = SandboxTransaction.objects.filter(paid_at__gte=start, paid_at__lt=end).order_by("paid_at", "pk")
+        refunded = SandboxTransaction.objects.filter(refunded_at__gte=start, refunded_at__lt=end).order_by(
+            "refunded_at", "pk"
+        )
+        return BillFile(bill_date=bill_date, content=render_bill(paid, refunded), filename=f"sandbox-{bill_date}.csv")
 
 
 def _text(data: dict, name: str, max_length: int) -> str:
