@@ -10,6 +10,7 @@ from pydantic import Field, StrictBool, StrictInt
 from gongyi.core.money import MAX_DATABASE_ID
 from gongyi.giving.selectors import order_by_out_trade_no
 from gongyi.payments.gateways import get_gateway
+from gongyi.payments.interface import GatewayError
 from gongyi.payments.services import OrderInputError, OrderRequest, create_order
 
 orders_router = Router(tags=["orders"])
@@ -24,7 +25,8 @@ class OrderIn(Schema):
     message: str = Field("", max_length=200)
     channel: str = Field("h5", max_length=16)
     unit: str = Field("", max_length=16, description="单位代码（一日捐）")
-    team: StrictInt | None = Field(None, description="一起捐团队编号（选填）")
+    team: StrictInt | None = Field(None, ge=1, le=MAX_DATABASE_ID, description="一起捐团队编号（选填）")
+    openid: str = Field("", max_length=128, description="微信 JSAPI 支付所需的付款人 openid")
 
 
 class PayOut(Schema):
@@ -68,7 +70,9 @@ class ErrorOut(Schema):
     errors: list[dict]
 
 
-@orders_router.post("", response={201: OrderCreatedOut, 422: ErrorOut}, summary="Create an order to give")
+@orders_router.post(
+    "", response={201: OrderCreatedOut, 422: ErrorOut, 502: ErrorOut}, summary="Create an order to give"
+)
 def post_order(request, payload: OrderIn):
     from django.db import transaction
 
@@ -93,12 +97,21 @@ def post_order(request, payload: OrderIn):
             record_order_attribution(order=order, attribution=attribution)
     except (OrderInputError, DriveInputError) as exc:
         return Status(422, {"message": str(exc), "errors": [{"field": exc.field, "message": exc.message}]})
-    start = get_gateway(order.gateway).create_payment(
-        order=order,
-        channel=order.channel,
-        return_url=request.build_absolute_uri(reverse("order-thanks", args=[order.out_trade_no])),
-        notify_url=request.build_absolute_uri(reverse("api-v1:payment_notify", args=[order.gateway])),
-    )
+    try:
+        start = get_gateway(order.gateway).create_payment(
+            order=order,
+            channel=order.channel,
+            return_url=request.build_absolute_uri(reverse("order-thanks", args=[order.out_trade_no])),
+            notify_url=request.build_absolute_uri(reverse("api-v1:payment_notify", args=[order.gateway])),
+            payer_id=payload.openid,
+            client_ip=request.META.get("REMOTE_ADDR", ""),
+        )
+    except GatewayError as exc:
+        # The order stays pending and the stuck-order sweep closes it; the donor can simply try again.
+        return Status(
+            502,
+            {"message": f"gateway: 支付渠道暂时不可用（{exc}）", "errors": [{"field": "gateway", "message": str(exc)}]},
+        )
     url = request.build_absolute_uri(start.url) if start.url.startswith("/") else start.url
     return Status(
         201,
