@@ -27,6 +27,8 @@ class AccountKind(models.TextChoices):
     SPONSOR_COMMITMENT = "sponsor_commitment", "配捐方应拨付（承诺）"
     FORFEITED_MATCHING = "forfeited_matching", "收回配捐"
     REFUNDS_PAYABLE = "refunds_payable", "应退捐款"
+    PROJECT_SPENDING = "project_spending", "项目支出"
+    EXPENDITURE_PAYABLE = "expenditure_payable", "应付项目支出款"
 
 
 # Accounts whose balance is normally a credit (what the fund holds for a purpose) are shown negated.
@@ -38,6 +40,7 @@ CREDIT_NORMAL_KINDS = frozenset(
         AccountKind.MATCHING_POOL,
         AccountKind.FORFEITED_MATCHING,
         AccountKind.REFUNDS_PAYABLE,
+        AccountKind.EXPENDITURE_PAYABLE,
     }
 )
 
@@ -81,6 +84,10 @@ class EntryKind(models.TextChoices):
     INCENTIVE = "incentive", "激励"
     SETTLEMENT = "settlement", "渠道结算"
     ADJUSTMENT = "adjustment", "调整"
+    EXPENDITURE = "expenditure", "项目支出"
+    EXPENDITURE_REVERSAL = "expenditure_reversal", "项目支出冲回"
+    DISBURSEMENT = "disbursement", "救助款拨付"
+    DISBURSEMENT_REVERSAL = "disbursement_reversal", "救助款拨付冲回"
 
 
 class JournalEntry(models.Model):
@@ -100,9 +107,7 @@ class JournalEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="reversed_by",
     )
-    gift = models.ForeignKey(
-        "giving.Gift", null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
-    )
+    gift = models.ForeignKey("giving.Gift", null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
     project = models.ForeignKey(
         "projects.Project", null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
     )

@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+"""Oversight pages, mounted under ``oversight/`` by ``gongyi.urls``."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from gongyi.oversight import views
+
+urlpatterns = [
+    path("disclosures/", views.staff_disclosures, name="oversight-disclosures"),
+    path("projects/<int:project_id>/reports/new/", views.staff_file_report, name="oversight-file-report"),
+    path("reports/<int:report_id>/attachment/", views.report_attachment, name="oversight-report-attachment"),
+]
