@@ -23,5 +23,11 @@ class Command(BaseCommand):
             drives = load_drives_demo()
             if drives is not None:
                 self.stdout.write(f"一日捐: {drives.units} units, {drives.gifts_added} gifts added, {drives.teams} teams")
+            from gongyi.spending.demo import load_transparency_demo
+
+            spending = load_transparency_demo()
+            self.stdout.write(
+                f"spending: {spending.expenditures_added} expenditures, {spending.reports_added} reports added"
+            )
         password = report.admin_password or "(unchanged; see var/admin_password)"
         self.stdout.write(f"admin login: {report.admin_username} / {password}")
