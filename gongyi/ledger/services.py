@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from gongyi.ledger.models import Account, AccountKind, EntryKind, JournalEntry, JournalLine
+from gongyi.ledger.translog.live import append_entry_leaf
 
 
 class UnbalancedEntry(ValueError):
@@ -88,6 +89,7 @@ def post_entry(
         JournalEntry.objects.filter(pk=entry.pk).update(is_posted=True, posted_at=timezone.now())
         entry.is_posted = True
         _move_account_totals(legs)
+        append_entry_leaf(entry=entry, legs=legs)
     return entry
 
 

@@ -23,6 +23,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from cryptography.exceptions import InvalidSignature
+
 try:
     from . import merkle
 except ImportError:  # run as a plain script next to merkle.py
@@ -100,24 +102,44 @@ def _cmd_consistency(args: argparse.Namespace) -> str:
     )
 
 
+def _parse_checkpoint(text: str) -> tuple[merkle.Checkpoint, str, list[str]]:
+    """(checkpoint, signed body, extension lines): C2SP checkpoints may carry extension lines after
+    the root (the live log signs a ``time`` line there); they are part of the signed body."""
+    body, _sigs = merkle.split_note(text)
+    lines = body[:-1].split("\n")
+    extensions = lines[3:]
+    if any(not line for line in extensions):
+        raise ValueError("checkpoint extension lines must not be empty")
+    return merkle.Checkpoint.parse("\n".join(lines[:3]) + "\n"), body, extensions
+
+
 def _cmd_checkpoint(args: argparse.Namespace) -> str:
     key = _public_key(args.public_key)
     raw = _read(args.checkpoint_file, "checkpoint file")
     try:
         text = raw.decode("utf-8")
-        cp, _sigs = merkle.parse_signed_note(text)
+        cp, body, extensions = _parse_checkpoint(text)
     except (UnicodeDecodeError, ValueError) as exc:
         raise UsageError(f"checkpoint file: {exc}") from exc
     if args.signature is not None:
         sig = _hash(args.signature, "signature", size=64)
-        merkle.verify_checkpoint_signature(key, cp, sig)
+        if extensions:
+            try:
+                key.verify(sig, body.encode())
+            except InvalidSignature as exc:
+                raise merkle.SignatureError(
+                    f"checkpoint signature does not verify for {cp.origin} size {cp.size}"
+                ) from exc
+        else:
+            merkle.verify_checkpoint_signature(key, cp, sig)
         signer = "the given signature"
     else:
-        cp = merkle.open_signed_checkpoint(text, key, args.key_name)
+        merkle.open_note(text, key, args.key_name)
         signer = "a signature by this key"
     if args.origin is not None and cp.origin != args.origin:
         raise merkle.VerificationError(f"checkpoint origin is {cp.origin!r}, expected {args.origin!r}")
-    return f"OK checkpoint {cp.origin} size {cp.size} root {cp.root.hex()} ({signer} verifies)"
+    shown = "".join(f" [{line}]" for line in extensions)
+    return f"OK checkpoint {cp.origin} size {cp.size} root {cp.root.hex()}{shown} ({signer} verifies)"
 
 
 class _Parser(argparse.ArgumentParser):
