@@ -29,5 +29,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"spending: {spending.expenditures_added} expenditures, {spending.reports_added} reports added"
             )
+        from gongyi.ledger.translog.live import publish_checkpoint
+
+        checkpoint = publish_checkpoint()
+        if checkpoint is not None:
+            self.stdout.write(f"public log: checkpoint at {checkpoint.size} leaves")
         password = report.admin_password or "(unchanged; see var/admin_password)"
         self.stdout.write(f"admin login: {report.admin_username} / {password}")
