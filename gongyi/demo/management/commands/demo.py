@@ -22,7 +22,9 @@ class Command(BaseCommand):
 
             drives = load_drives_demo()
             if drives is not None:
-                self.stdout.write(f"一日捐: {drives.units} units, {drives.gifts_added} gifts added, {drives.teams} teams")
+                self.stdout.write(
+                    f"一日捐: {drives.units} units, {drives.gifts_added} gifts added, {drives.teams} teams"
+                )
             from gongyi.spending.demo import load_transparency_demo
 
             spending = load_transparency_demo()
