@@ -12,8 +12,11 @@ from gongyi.backoffice.api import router as backoffice_router
 from gongyi.campaigns.api import router as campaigns_router
 from gongyi.donors.api import router as donors_router
 from gongyi.drives.api import router as drives_router
+from gongyi.funds.api import router as funds_router
 from gongyi.giving.api import orders_router
+from gongyi.inkind.api import router as inkind_router
 from gongyi.ledger.translog.api import router as log_router
+from gongyi.offline.api import router as offline_router
 from gongyi.oversight.api import router as oversight_router
 from gongyi.payments.api import router as payments_router
 from gongyi.projects.api import router as projects_router
@@ -53,5 +56,8 @@ api.add_router("/log", log_router)
 api.add_router("/accounts", spending_router)
 api.add_router("/oversight", oversight_router)
 api.add_router("/drives", drives_router)
+api.add_router("/inkind", inkind_router)
+api.add_router("/funds", funds_router)
+api.add_router("/offline", offline_router)
 api.add_router("/me", donors_router)
 api.add_router("/office", backoffice_router)

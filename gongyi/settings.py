@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "gongyi.spending",
     "gongyi.oversight",
     "gongyi.drives",
+    "gongyi.funds",
+    "gongyi.inkind",
+    "gongyi.offline",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -161,3 +164,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("GONGYI_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+GONGYI_NAMED_FUND_MINIMUM_FEN = int(os.environ.get("GONGYI_NAMED_FUND_MINIMUM_FEN", "20000000"))
+GONGYI_NAMED_FUND_YEARLY_PERCENT = int(os.environ.get("GONGYI_NAMED_FUND_YEARLY_PERCENT", "20"))
+GONGYI_NAMED_FUND_COMMITMENT_YEARS = int(os.environ.get("GONGYI_NAMED_FUND_COMMITMENT_YEARS", "3"))
+GONGYI_FEDERATION_USCC = os.environ.get("GONGYI_FEDERATION_USCC", "")
+GONGYI_EXPENDITURE_APPROVALS = int(os.environ.get("GONGYI_EXPENDITURE_APPROVALS", "2"))

@@ -29,6 +29,14 @@ class AccountKind(models.TextChoices):
     REFUNDS_PAYABLE = "refunds_payable", "应退捐款"
     PROJECT_SPENDING = "project_spending", "项目支出"
     EXPENDITURE_PAYABLE = "expenditure_payable", "应付项目支出款"
+    CASH = "cash", "库存现金"
+    GENERAL_FUND = "general_fund", "非限定性捐赠（统筹使用）"
+    IN_KIND_STOCK = "in_kind_stock", "捐赠物资库存"
+    IN_KIND_DONATIONS = "in_kind_donations", "物资捐赠收入"
+    IN_KIND_HANDOUTS = "in_kind_handouts", "捐赠物资发放"
+    NAMED_FUND = "named_fund", "冠名基金（可用）"
+    NAMED_FUND_PRINCIPAL = "named_fund_principal", "冠名基金（留本）"
+    PROJECT_FUND_GRANTS = "project_fund_grants", "项目冠名基金拨款"
 
 
 # Accounts whose balance is normally a credit (what the fund holds for a purpose) are shown negated.
@@ -41,6 +49,11 @@ CREDIT_NORMAL_KINDS = frozenset(
         AccountKind.FORFEITED_MATCHING,
         AccountKind.REFUNDS_PAYABLE,
         AccountKind.EXPENDITURE_PAYABLE,
+        AccountKind.GENERAL_FUND,
+        AccountKind.IN_KIND_DONATIONS,
+        AccountKind.NAMED_FUND,
+        AccountKind.NAMED_FUND_PRINCIPAL,
+        AccountKind.PROJECT_FUND_GRANTS,
     }
 )
 
@@ -88,6 +101,13 @@ class EntryKind(models.TextChoices):
     EXPENDITURE_REVERSAL = "expenditure_reversal", "项目支出冲回"
     DISBURSEMENT = "disbursement", "救助款拨付"
     DISBURSEMENT_REVERSAL = "disbursement_reversal", "救助款拨付冲回"
+    IN_KIND_GIFT = "in_kind_gift", "物资捐赠入库"
+    IN_KIND_GIFT_REVERSAL = "in_kind_gift_reversal", "物资捐赠冲回"
+    IN_KIND_HANDOUT = "in_kind_handout", "物资发放"
+    IN_KIND_HANDOUT_REVERSAL = "in_kind_handout_reversal", "物资发放冲回"
+    FUND_TRANSFER = "fund_transfer", "转入冠名基金"
+    FUND_INCOME = "fund_income", "冠名基金收益"
+    FUND_GRANT = "fund_grant", "冠名基金拨付项目"
 
 
 class JournalEntry(models.Model):

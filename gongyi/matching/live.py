@@ -144,6 +144,8 @@ def pool_for_gift(gift) -> MatchingPool | None:
 
 def match_confirmed_gift(*, gift) -> Match | None:
     """Match a just-confirmed gift from its campaign's pool (none: no match) and post the match entry."""
+    if gift.gateway == "offline":  # offline gifts (gongyi.offline) are not matched: the pool is for online giving
+        return None
     found = pool_for_gift(gift)
     if found is None:
         return None

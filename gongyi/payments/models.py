@@ -12,6 +12,8 @@ class Gateway(models.TextChoices):
     SANDBOX = "sandbox", "沙箱支付"
     WECHATPAY = "wechatpay", "微信支付"
     ALIPAY = "alipay", "支付宝"
+    # Gifts staff enter from bank slips, cash and donation boxes (gongyi.offline); never offered to donors.
+    OFFLINE = "offline", "线下捐赠"
 
 
 class OrderStatus(models.TextChoices):

@@ -31,6 +31,7 @@ class AccountsFiguresOut(Schema):
     unit_fen: int
     matched_fen: int
     incentive_fen: int
+    fund_grant_fen: int
     income_fen: int
     spent_fen: int
     balance_fen: int

@@ -26,6 +26,7 @@ INCOME_FIELDS = {
     AccountKind.PROJECT_DONATIONS: "raised_fen",
     AccountKind.PROJECT_MATCHING: "matched_fen",
     AccountKind.PROJECT_INCENTIVES: "incentive_fen",
+    AccountKind.PROJECT_FUND_GRANTS: "fund_grant_fen",
 }
 INCOME_KINDS = tuple(INCOME_FIELDS)
 PUBLIC_EXPENDITURE_STATUSES = (ExpenditureStatus.POSTED, ExpenditureStatus.REVERSED)
@@ -40,6 +41,7 @@ class AccountsFigures:
     unit_fen: int = 0  # the part of raised_fen given under a unit code (一日捐)
     matched_fen: int = 0
     incentive_fen: int = 0
+    fund_grant_fen: int = 0  # drawn from named funds (冠名基金)
     spent_by_category: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -48,7 +50,7 @@ class AccountsFigures:
 
     @property
     def income_fen(self) -> int:
-        return self.raised_fen + self.matched_fen + self.incentive_fen
+        return self.raised_fen + self.matched_fen + self.incentive_fen + self.fund_grant_fen
 
     @property
     def spent_fen(self) -> int:
@@ -90,6 +92,7 @@ class AccountsFigures:
             "unit_fen": self.unit_fen,
             "matched_fen": self.matched_fen,
             "incentive_fen": self.incentive_fen,
+            "fund_grant_fen": self.fund_grant_fen,
             "income_fen": self.income_fen,
             "spent_fen": self.spent_fen,
             "balance_fen": self.balance_fen,
@@ -105,6 +108,7 @@ class AccountsFigures:
             unit_fen=self.unit_fen + other.unit_fen,
             matched_fen=self.matched_fen + other.matched_fen,
             incentive_fen=self.incentive_fen + other.incentive_fen,
+            fund_grant_fen=self.fund_grant_fen + other.fund_grant_fen,
             spent_by_category=dict(merged),
         )
 
@@ -221,6 +225,7 @@ SOURCE_LABELS = {
     "unit": "单位捐赠（一日捐）",
     "matched": "配捐",
     "incentive": "激励",
+    "fund_grant": "冠名基金拨款",
 }
 PROJECT_NODE = "项目资金"
 BALANCE_NODE = "结余"
@@ -268,6 +273,7 @@ def fund_flow(project: Project | None, figures: AccountsFigures | None = None) -
     link(SOURCE_LABELS["unit"], PROJECT_NODE, figures.unit_fen)
     link(SOURCE_LABELS["matched"], PROJECT_NODE, figures.matched_fen)
     link(SOURCE_LABELS["incentive"], PROJECT_NODE, figures.incentive_fen)
+    link(SOURCE_LABELS["fund_grant"], PROJECT_NODE, figures.fund_grant_fen)
     link(UNFUNDED_NODE, PROJECT_NODE, -figures.balance_fen)
     for category, label, fen in figures.categories:
         link(PROJECT_NODE, label, fen)

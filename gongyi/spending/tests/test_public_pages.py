@@ -195,6 +195,7 @@ def test_api_returns_the_page_figures(world):
         "unit_fen": 10_000,
         "matched_fen": 0,
         "incentive_fen": 0,
+        "fund_grant_fen": 0,
         "income_fen": 15_000,
         "spent_fen": 6_000,
         "balance_fen": 9_000,

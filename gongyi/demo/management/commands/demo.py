@@ -31,6 +31,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"spending: {spending.expenditures_added} expenditures, {spending.reports_added} reports added"
             )
+        if not no_gifts:
+            from gongyi.funds.demo import load_goods_and_funds_demo
+
+            goods = load_goods_and_funds_demo()
+            self.stdout.write(f"in-kind, offline gifts and named funds: {goods}")
         from gongyi.ledger.translog.live import publish_checkpoint
 
         checkpoint = publish_checkpoint()

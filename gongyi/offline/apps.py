@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OfflineConfig(AppConfig):
+    name = "gongyi.offline"
+    verbose_name = "线下捐赠"
