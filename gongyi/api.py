@@ -8,6 +8,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
+from gongyi.aid.api import router as aid_router
 from gongyi.backoffice.api import router as backoffice_router
 from gongyi.campaigns.api import router as campaigns_router
 from gongyi.donors.api import router as donors_router
@@ -56,6 +57,7 @@ api.add_router("/log", log_router)
 api.add_router("/accounts", spending_router)
 api.add_router("/oversight", oversight_router)
 api.add_router("/drives", drives_router)
+api.add_router("/aid", aid_router)
 api.add_router("/inkind", inkind_router)
 api.add_router("/funds", funds_router)
 api.add_router("/offline", offline_router)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "gongyi.ledger.translog",
     "gongyi.spending",
     "gongyi.oversight",
+    "gongyi.aid",
     "gongyi.drives",
     "gongyi.funds",
     "gongyi.inkind",

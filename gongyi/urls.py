@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("gongyi.spending.urls")),
     path("oversight/", include("gongyi.oversight.urls")),
     path("drives/", include("gongyi.drives.urls")),
+    path("aid/", include("gongyi.aid.urls")),
     path("inkind/", include("gongyi.inkind.urls")),
     path("funds/", include("gongyi.funds.urls")),
     path("offline/", include("gongyi.offline.urls")),

@@ -36,6 +36,26 @@ class Command(BaseCommand):
 
             goods = load_goods_and_funds_demo()
             self.stdout.write(f"in-kind, offline gifts and named funds: {goods}")
+        if not no_gifts:
+            from gongyi.aid.demo import load_aid_demo
+
+            aid = load_aid_demo()
+            if aid is not None:
+                self.stdout.write(
+                    f"aid casework: {aid.cases_added} cases added; staff logins (password {aid.password}):"
+                )
+                shown = (
+                    "aid_federation",
+                    "aid_city",
+                    "aid_regulator",
+                    "aid_district_huarong",
+                    "aid_township_duandian",
+                    "aid_village_duandiancun",
+                    "aid_social_worker",
+                )
+                for username, role in aid.logins:
+                    if username in shown:
+                        self.stdout.write(f"  {username:<24} {role}")
         from gongyi.ledger.translog.live import publish_checkpoint
 
         checkpoint = publish_checkpoint()
