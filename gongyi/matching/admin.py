@@ -53,7 +53,7 @@ class MatchingPoolAdmin(admin.ModelAdmin):
     inlines = [TrancheInline, IncentiveRuleInline]
 
     def save_model(self, request, obj, form, change):
-        save_pool(pool=obj)
+        save_pool(pool=obj, actor=request.user)
         messages.info(request, f"配捐池已保存；池内余额 {obj.left_fen / 100:.2f} 元已记入账簿。")
 
 

@@ -76,18 +76,26 @@ def prepare_pool(pool: MatchingPool) -> None:
     pool.ratio_seed_sha256 = hashlib.sha256(pool.ratio_seed.encode()).hexdigest() if pool.ratio_seed else ""
 
 
-def save_pool(*, pool: MatchingPool) -> MatchingPool:
-    """Validate, save and fund a pool: its ledger account always holds total − matched − forfeited."""
+def save_pool(*, pool: MatchingPool, actor=None) -> MatchingPool:
+    """Validate, save and fund a pool: its ledger account always holds total − matched − forfeited.
+
+    Every change of the rules is recorded with its before and after for the regulator's audit trail.
+    """
+    from gongyi.oversight.audit import record_rule_change, rule_snapshot
+
     prepare_pool(pool)
     validate_pool_rules(pool)
     with transaction.atomic():
+        before = None
         if pool.pk:
             # Only the rules change here; matched and forfeited move with matches alone.
             current = locked_pool(pool.pk)
+            before = rule_snapshot(current)
             pool.matched_fen, pool.forfeited_fen = current.matched_fen, current.forfeited_fen
             validate_pool_rules(pool)
         pool.save()
         sync_pool_funding(pool=pool)
+        record_rule_change(actor=actor, subject=pool, before=before, after=rule_snapshot(pool))
     return pool
 
 

@@ -1,9 +1,20 @@
-"""Oversight in the admin: implementation periods are edited here; items, reports and reminders are
-read-only (reports are filed on ``/oversight/``, items follow the schedule)."""
+"""Oversight in the admin: implementation periods and finance limits are edited here (limit changes are
+recorded with their before and after); items, reports, reminders, complaints and every event table are
+read-only (reports are filed and complaints handled on ``/oversight/``)."""
 
 from django.contrib import admin
 
-from gongyi.oversight.models import DisclosureItem, DisclosureReminder, DisclosureReport, ProjectTimeline
+from gongyi.oversight.models import (
+    Complaint,
+    ComplaintEvent,
+    DisclosureItem,
+    DisclosureReminder,
+    DisclosureReport,
+    FinanceLimit,
+    ProjectTimeline,
+    RuleChangeEvent,
+)
+from gongyi.oversight.services import delete_finance_limit, save_finance_limit
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -39,3 +50,61 @@ class DisclosureReportAdmin(ReadOnlyAdmin):
 class DisclosureReminderAdmin(ReadOnlyAdmin):
     list_display = ("on", "kind", "item", "message")
     list_filter = ("kind",)
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(ReadOnlyAdmin):
+    list_display = ("tracking_number", "subject_kind", "subject_label", "status", "answer_due_on", "overdue_flagged_at")
+    list_filter = ("status", "subject_kind", "outcome")
+    search_fields = ("tracking_number", "subject_label")
+    # The text, the sealed contact and the attachments are read on the handler's page, where reads are logged.
+    fields = (
+        "tracking_number",
+        "subject_kind",
+        "subject_ref",
+        "subject_label",
+        "status",
+        "received_at",
+        "answer_due_on",
+        "handler",
+        "outcome",
+        "answer_is_public",
+        "overdue_flagged_at",
+    )
+
+
+@admin.register(ComplaintEvent)
+class ComplaintEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "complaint", "kind", "actor", "from_status", "to_status", "note")
+    list_filter = ("kind",)
+    list_select_related = ("complaint", "actor")
+
+
+@admin.register(RuleChangeEvent)
+class RuleChangeEventAdmin(ReadOnlyAdmin):
+    list_display = ("at", "subject_type", "subject_id", "subject_label", "actor", "changed_fields")
+    list_filter = ("subject_type",)
+
+
+@admin.register(FinanceLimit)
+class FinanceLimitAdmin(admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "min_charity_spending_bp",
+        "max_management_bp",
+        "max_fundraising_cost_bp",
+        "warning_margin_bp",
+        "management_exemption_fen",
+        "updated_at",
+    )
+    raw_id_fields = ("organisation",)
+
+    def save_model(self, request, obj, form, change):
+        save_finance_limit(limit=obj, actor=request.user)
+
+    def delete_model(self, request, obj):
+        delete_finance_limit(limit=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for limit in queryset:
+            delete_finance_limit(limit=limit, actor=request.user)

@@ -1,10 +1,12 @@
-"""Staff form for filing a disclosure report."""
+"""Forms: filing a disclosure report (staff), filing a complaint (public), handling a complaint (staff)."""
 
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 
-from gongyi.oversight.models import OPEN_STATUSES, DisclosureItem
+from gongyi.oversight.models import ANSWER_OUTCOMES, OPEN_STATUSES, ComplaintSubject, DisclosureItem
 from gongyi.spending.forms import ACCEPT
 
 
@@ -38,3 +40,98 @@ class ReportForm(forms.Form):
         self.fields["items"].queryset = DisclosureItem.objects.filter(
             project=project, status__in=OPEN_STATUSES
         ).order_by("due_on", "id")
+
+
+# --- complaints ------------------------------------------------------------------------------------------------
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; the service checks each (type by content, size, count)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        cleaned = single(data, initial)
+        return [cleaned] if cleaned else []
+
+
+class ComplaintForm(forms.Form):
+    """The public filing form. Checks are the service's (``file_complaint``), which names the bad field."""
+
+    subject_kind = forms.ChoiceField(label=_("举报对象类型"), choices=ComplaintSubject.choices)
+    subject_ref = forms.CharField(
+        label=_("举报对象"),
+        max_length=64,
+        required=False,
+        help_text=_("项目编号或名称、组织名称、救助案件编号或一日捐单位代码"),
+    )
+    text = forms.CharField(
+        label=_("举报内容"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("请写明时间、地点、事实经过；不会公开"),
+    )
+    is_anonymous = forms.BooleanField(label=_("匿名举报"), required=False, initial=True)
+    name = forms.CharField(label=_("姓名（实名举报时填写）"), max_length=40, required=False)
+    contact = forms.CharField(
+        label=_("联系方式（选填）"),
+        max_length=100,
+        required=False,
+        help_text=_("手机或邮箱，仅承办人员可见，用于核实和答复"),
+    )
+    attachments = MultipleFileField(
+        label=_("证据材料（选填）"),
+        required=False,
+        help_text=_("PDF、JPG、PNG、WebP，最多5个，每个不超过 10 MB；不会公开"),
+    )
+    # A field people never see: bots fill it in.
+    website = forms.CharField(
+        label="website",
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    SERVICE_FIELDS = ("subject_kind", "subject_ref", "text", "name", "contact", "attachments")
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label="说明（选填）", max_length=500, required=False)
+
+
+class TriageForm(NoteForm):
+    handler = forms.ModelChoiceField(
+        label="承办人", queryset=get_user_model().objects.none(), required=False, empty_label="本人"
+    )
+
+    def __init__(self, *args, handlers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if handlers is not None:
+            self.fields["handler"].queryset = handlers
+
+
+class AnswerForm(forms.Form):
+    outcome = forms.ChoiceField(label="处理结果", choices=[(o.value, o.label) for o in ANSWER_OUTCOMES])
+    answer = forms.CharField(label="答复内容", widget=forms.Textarea(attrs={"rows": 6}))
+    is_public = forms.BooleanField(label="答复公开", required=False, initial=True)
+    private_reason = forms.CharField(
+        label="不公开的理由", max_length=200, required=False, help_text="答复会暴露举报人或当事人时不公开，须说明理由"
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label="不予受理的理由（即答复内容）", widget=forms.Textarea(attrs={"rows": 3}))
+    is_public = forms.BooleanField(label="理由公开", required=False, initial=True)
+    private_reason = forms.CharField(label="不公开的理由", max_length=200, required=False)
+
+
+class DuplicateForm(forms.Form):
+    original = forms.CharField(label="合并至（举报编号）", max_length=24)
+    note = forms.CharField(label="给举报人的说明（选填）", max_length=500, required=False)

@@ -1,4 +1,5 @@
-"""Writes for the disclosure schedule: keep items in step with project dates, file reports, mark overdue, remind."""
+"""Writes for the disclosure schedule: keep items in step with project dates, file reports, mark overdue, remind;
+and the finance limits (saved with their before and after). Complaints are written by ``oversight.complaints``."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from gongyi.oversight.models import (
     DisclosureKind,
     DisclosureReminder,
     DisclosureReport,
+    FinanceLimit,
     ItemStatus,
     ProjectTimeline,
     ReminderKind,
@@ -255,3 +257,62 @@ def run_disclosure_duties(*, today: date | None = None) -> DutyReport:
     moved = mark_overdue(today=today)
     reminders = send_reminders(today=today)
     return DutyReport(synced, moved, reminders)
+
+
+# --- finance limits ----------------------------------------------------------------------------------------------
+
+# The defaults of migration 0003 (regulation.md §4), for databases emptied since (tests, a fresh demo).
+DEFAULT_FINANCE_LIMITS = {
+    "foundation": (7000, 1000, "《慈善法》第六十一条：公募基金会"),
+    "social_group": (7000, 1300, "民发〔2016〕189号：具有公开募捐资格的社会团体"),
+    "social_service": (7000, 1300, "民发〔2016〕189号：具有公开募捐资格的社会服务机构"),
+    "federation": (7000, 1300, "民发〔2016〕189号：慈善总会（社会团体）"),
+}
+
+
+def ensure_default_finance_limits() -> int:
+    """Create the default limit of each kind that has none; return how many were created."""
+    created = 0
+    with _atomic():
+        for kind, (charity_bp, management_bp, basis) in DEFAULT_FINANCE_LIMITS.items():
+            _limit, made = FinanceLimit.objects.get_or_create(
+                organisation_kind=kind,
+                organisation=None,
+                defaults={
+                    "min_charity_spending_bp": charity_bp,
+                    "max_management_bp": management_bp,
+                    "max_fundraising_cost_bp": 300,
+                    "warning_margin_bp": 200,
+                    "management_exemption_fen": 20_000_000,
+                    "basis": basis,
+                },
+            )
+            created += int(made)
+    return created
+
+
+def save_finance_limit(*, limit: FinanceLimit, actor) -> FinanceLimit:
+    """Save a finance limit (the admin's form) and record the change with its before and after."""
+    from gongyi.oversight.audit import record_rule_change, rule_snapshot
+
+    limit.full_clean()
+    with _atomic():
+        before = None
+        if limit.pk:
+            current = FinanceLimit.objects.select_for_update().filter(pk=limit.pk).first()
+            before = rule_snapshot(current, exclude=("updated_at",)) if current else None
+        limit.save()
+        record_rule_change(
+            actor=actor, subject=limit, before=before, after=rule_snapshot(limit, exclude=("updated_at",))
+        )
+    return limit
+
+
+def delete_finance_limit(*, limit: FinanceLimit, actor) -> None:
+    """Delete a finance limit and record what it was."""
+    from gongyi.oversight.audit import record_rule_change, rule_snapshot
+
+    with _atomic():
+        before = rule_snapshot(limit, exclude=("updated_at",))
+        record_rule_change(actor=actor, subject=limit, before=before, after=None)
+        limit.delete()

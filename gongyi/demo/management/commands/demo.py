@@ -56,6 +56,14 @@ class Command(BaseCommand):
                 for username, role in aid.logins:
                     if username in shown:
                         self.stdout.write(f"  {username:<24} {role}")
+        from gongyi.oversight.demo import load_oversight_demo
+
+        oversight = load_oversight_demo()
+        if oversight is not None:
+            self.stdout.write(f"oversight: {oversight.complaints_added} complaints added")
+            self.stdout.write(
+                f"regulator login: {oversight.regulator_login}  (/me/auth/login/?next=/oversight/regulator/)"
+            )
         from gongyi.ledger.translog.live import publish_checkpoint
 
         checkpoint = publish_checkpoint()
