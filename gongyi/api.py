@@ -21,7 +21,9 @@ from gongyi.offline.api import router as offline_router
 from gongyi.oversight.api import router as oversight_router
 from gongyi.payments.api import router as payments_router
 from gongyi.projects.api import router as projects_router
+from gongyi.reports.api import router as reports_router
 from gongyi.spending.api import router as spending_router
+from gongyi.stories.api import router as stories_router
 
 api = NinjaAPI(
     title="gongyi API",
@@ -57,6 +59,8 @@ api.add_router("/log", log_router)
 api.add_router("/accounts", spending_router)
 api.add_router("/oversight", oversight_router)
 api.add_router("/drives", drives_router)
+api.add_router("/stories", stories_router)
+api.add_router("/reports", reports_router)
 api.add_router("/aid", aid_router)
 api.add_router("/inkind", inkind_router)
 api.add_router("/funds", funds_router)

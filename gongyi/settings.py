@@ -45,9 +45,12 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "allauth.socialaccount.providers.weixin",
     "allauth.mfa",
     "gongyi.donors",
     "gongyi.backoffice",
+    "gongyi.stories",
+    "gongyi.reports",
     "gongyi.demo",
 ]
 

@@ -15,6 +15,8 @@ urlpatterns = [
     path("accounts/", include("gongyi.spending.urls")),
     path("oversight/", include("gongyi.oversight.urls")),
     path("drives/", include("gongyi.drives.urls")),
+    path("stories/", include("gongyi.stories.urls")),
+    path("reports/", include("gongyi.reports.urls")),
     path("aid/", include("gongyi.aid.urls")),
     path("inkind/", include("gongyi.inkind.urls")),
     path("funds/", include("gongyi.funds.urls")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from gongyi.core.masking import ANONYMOUS_NAME, mask_name
+from gongyi.core.masking import ANONYMOUS_NAME
 
 
 class GiftStatus(models.TextChoices):
@@ -48,10 +48,10 @@ class Gift(models.Model):
 
     @property
     def public_name(self) -> str:
-        """The name public pages may show: masked, or 爱心人士 when anonymous."""
-        if self.anonymous or not self.donor_name:
-            return ANONYMOUS_NAME
-        return mask_name(self.donor_name)
+        """The name public pages may show: masked, a nickname or 爱心人士, as the donor's privacy settings say."""
+        from gongyi.donors.selectors import display_name_for
+
+        return display_name_for(self)
 
     @property
     def certificate_name(self) -> str:

@@ -97,6 +97,8 @@ def project_detail(request, project_id: int):
 def give(request, project_id: int):
     from django.db import transaction
 
+    from gongyi.donors.forms import GiveContactForm
+    from gongyi.donors.services import record_order_contact
     from gongyi.drives.forms import GiveAttributionForm
     from gongyi.drives.services import record_order_attribution
 
@@ -111,9 +113,11 @@ def give(request, project_id: int):
         project=project,
         initial={"list_name": "masked"},
     )
+    # 我的公益: an optional phone to find the gift again; a signed-in donor's order is linked to the account.
+    contact_form = GiveContactForm(request.POST if request.method == "POST" else None)
     gateways = enabled_gateways()
     gateway = request.POST.get("gateway") or (gateways[0] if gateways else "")
-    if request.method == "POST" and all([form.is_valid(), attribution_form.is_valid()]):
+    if request.method == "POST" and all([form.is_valid(), attribution_form.is_valid(), contact_form.is_valid()]):
         attribution = attribution_form.attribution
         try:
             with transaction.atomic():
@@ -129,19 +133,14 @@ def give(request, project_id: int):
                     )
                 )
                 record_order_attribution(order=order, attribution=attribution)
+                record_order_contact(order=order, phone=contact_form.cleaned_data["phone"], user=request.user)
         except OrderInputError as exc:
             field = exc.field if exc.field in form.fields else None
             if exc.field == "fen":
                 field = "amount"
             form.add_error(field, exc.message)
         else:
-            start = get_gateway(order.gateway).create_payment(
-                order=order,
-                channel=order.channel,
-                return_url=request.build_absolute_uri(reverse("order-thanks", args=[order.out_trade_no])),
-                notify_url=request.build_absolute_uri(reverse("api-v1:payment_notify", args=[order.gateway])),
-            )
-            return redirect(start.url)
+            return _start_payment(request, order)
     if request.method == "GET" and request.GET:
         attribution_form.is_valid()  # show a bad ?unit= or ?team= at once, naming the field
     attribution = attribution_form.attribution if not attribution_form.errors else None
@@ -154,6 +153,7 @@ def give(request, project_id: int):
             "project": project,
             "form": form,
             "drive_form": attribution_form,
+            "contact_form": contact_form,
             "chosen_unit": attribution.unit if attribution else None,
             "chosen_team": attribution.team if attribution else None,
             "as_unit": bool(attribution and attribution.as_unit),
@@ -162,6 +162,38 @@ def give(request, project_id: int):
             "accepts_gifts": project.accepts_gifts,
         },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+def _start_payment(request, order):
+    """Hand the donor to the gateway: a page to open, a QR code to scan, or WeChat's in-app cashier."""
+    from gongyi.payments.interface import GatewayError
+
+    payer_id = ""
+    if request.user.is_authenticated and order.gateway == "wechatpay":
+        from gongyi.donors.selectors import wechat_openids
+
+        payer_id = next(iter(wechat_openids(request.user)), "")
+    try:
+        start = get_gateway(order.gateway).create_payment(
+            order=order,
+            channel=order.channel,
+            return_url=request.build_absolute_uri(reverse("order-thanks", args=[order.out_trade_no])),
+            notify_url=request.build_absolute_uri(reverse("api-v1:payment_notify", args=[order.gateway])),
+            payer_id=payer_id,
+            client_ip=request.META.get("REMOTE_ADDR", ""),
+        )
+    except GatewayError as exc:
+        return render(request, "giving/pay_failed.html", {"order": order, "reason": str(exc)}, status=502)
+    if start.kind == "redirect":
+        return redirect(start.url)
+    qr_svg = ""
+    if start.kind == "qr":
+        import segno
+
+        qr_svg = segno.make(start.url, error="m").svg_inline(scale=5)
+    return render(
+        request, "giving/pay_start.html", {"order": order, "start": start, "qr_svg": qr_svg, "project": order.project}
     )
 
 

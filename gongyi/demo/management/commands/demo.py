@@ -25,6 +25,12 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"一日捐: {drives.units} units, {drives.gifts_added} gifts added, {drives.teams} teams"
                 )
+            from gongyi.donors.demo import load_donors_demo
+
+            donors = load_donors_demo()
+            if donors is not None:
+                for line in donors.lines():
+                    self.stdout.write(line)
             from gongyi.spending.demo import load_transparency_demo
 
             spending = load_transparency_demo()
@@ -64,6 +70,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"regulator login: {oversight.regulator_login}  (/me/auth/login/?next=/oversight/regulator/)"
             )
+        from gongyi.stories.demo import load_stories_demo
+
+        stories = load_stories_demo(with_gifts=not no_gifts)
+        if stories is not None:
+            for line in stories.lines():
+                self.stdout.write(line)
         from gongyi.ledger.translog.live import publish_checkpoint
 
         checkpoint = publish_checkpoint()
