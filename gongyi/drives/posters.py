@@ -8,16 +8,15 @@ One layout, two renderers: a layout is a list of drawing operations on an A4 she
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from functools import lru_cache
 
 import segno
-from PIL import Image, ImageDraw
 
-from gongyi.core.fonts import cjk_font, cjk_font_path
+from gongyi.core import posters
+from gongyi.core.fonts import cjk_font_path
 from gongyi.core.money import format_yuan
+from gongyi.core.posters import A4_HEIGHT, A4_WIDTH, Box, Qr, measure
 
-A4_WIDTH, A4_HEIGHT = 595.0, 842.0
 PNG_WIDTH = 1240  # A4 at 150 dpi
 RED = (192, 39, 45)
 GOLD = (201, 155, 72)
@@ -27,38 +26,12 @@ WHITE = (255, 255, 255)
 PAPER = (255, 251, 240)
 
 
-@dataclass(frozen=True)
-class Box:
-    x: float
-    y: float
-    width: float
-    height: float
-    fill: tuple[int, int, int] | None = None
-    outline: tuple[int, int, int] | None = None
-    line_width: float = 1
+def Text(x: float, y: float, text: str, size: float, color=INK, centred: bool = True) -> posters.Text:
+    """The poster's text: centred and in the unit poster's ink unless told otherwise."""
+    return posters.Text(x, y, text, size, color, centred)
 
 
-@dataclass(frozen=True)
-class Text:
-    x: float  # the centre when ``centred``, else the left edge
-    y: float  # the top of the line
-    text: str
-    size: float
-    color: tuple[int, int, int] = INK
-    centred: bool = True
-
-
-@dataclass(frozen=True)
-class Qr:
-    x: float
-    y: float
-    size: float
-    data: str
-
-
-def _measure(text: str, size: float) -> float:
-    # Pillow's measure at 10× the point size, scaled back: the same proportions reportlab uses.
-    return cjk_font(int(size * 10)).getlength(text) / 10
+_measure = measure
 
 
 CLOSING = "，。、；：！？）」』”’》…"
@@ -152,90 +125,11 @@ def _pdf_font() -> str:
 
 
 def render_pdf(ops: list, *, title: str) -> bytes:
-    from reportlab.pdfgen import canvas
-
-    out = io.BytesIO()
-    pdf = canvas.Canvas(out, pagesize=(A4_WIDTH, A4_HEIGHT), pageCompression=1)
-    pdf.setTitle(title)
-    pdf.setAuthor("gongyi")
-    font = _pdf_font()
-
-    def rgb(color):
-        return tuple(c / 255 for c in color)
-
-    for op in ops:
-        if isinstance(op, Box):
-            if op.fill:
-                pdf.setFillColorRGB(*rgb(op.fill))
-            if op.outline:
-                pdf.setStrokeColorRGB(*rgb(op.outline))
-                pdf.setLineWidth(op.line_width)
-            pdf.rect(
-                op.x,
-                A4_HEIGHT - op.y - op.height,
-                op.width,
-                op.height,
-                fill=int(bool(op.fill)),
-                stroke=int(bool(op.outline)),
-            )
-        elif isinstance(op, Text):
-            pdf.setFillColorRGB(*rgb(op.color))
-            pdf.setFont(font, op.size)
-            baseline = A4_HEIGHT - op.y - op.size * 0.88
-            if op.centred:
-                pdf.drawCentredString(op.x, baseline, op.text)
-            else:
-                pdf.drawString(op.x, baseline, op.text)
-        elif isinstance(op, Qr):
-            matrix = segno.make(op.data, error="m").matrix
-            module = op.size / len(matrix)
-            pdf.setFillColorRGB(0, 0, 0)
-            for row_index, row in enumerate(matrix):
-                for col_index, dark in enumerate(row):
-                    if dark:
-                        pdf.rect(
-                            op.x + col_index * module,
-                            A4_HEIGHT - op.y - (row_index + 1) * module,
-                            module,
-                            module,
-                            fill=1,
-                            stroke=0,
-                        )
-    pdf.showPage()
-    pdf.save()
-    return out.getvalue()
+    return posters.render_pdf(ops, title=title, author="gongyi", font=_pdf_font(), font_is_initial=False)
 
 
 def render_png(ops: list) -> bytes:
-    scale = PNG_WIDTH / A4_WIDTH
-    image = Image.new("RGB", (PNG_WIDTH, round(A4_HEIGHT * scale)), WHITE)
-    draw = ImageDraw.Draw(image)
-
-    def px(value: float) -> int:
-        return round(value * scale)
-
-    for op in ops:
-        if isinstance(op, Box):
-            draw.rectangle(
-                (px(op.x), px(op.y), px(op.x + op.width) - 1, px(op.y + op.height) - 1),
-                fill=op.fill,
-                outline=op.outline,
-                width=max(1, px(op.line_width)) if op.outline else 0,
-            )
-        elif isinstance(op, Text):
-            font = cjk_font(px(op.size))
-            anchor = "ma" if op.centred else "la"
-            draw.text((px(op.x), px(op.y)), op.text, font=font, fill=op.color, anchor=anchor)
-        elif isinstance(op, Qr):
-            qr = segno.make(op.data, error="m")
-            buffer = io.BytesIO()
-            qr.save(buffer, kind="png", scale=10, border=0)
-            buffer.seek(0)
-            qr_image = Image.open(buffer).convert("RGB").resize((px(op.size), px(op.size)), Image.NEAREST)
-            image.paste(qr_image, (px(op.x), px(op.y)))
-    out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
-    return out.getvalue()
+    return posters.render_png(ops, width_px=PNG_WIDTH)
 
 
 def qr_png(data: str, *, scale: int = 8) -> bytes:

@@ -8,19 +8,14 @@ block, the platform's name and a QR code back to the page.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
-import segno
-from django.core.files.storage import default_storage
-from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
-
-from gongyi.core.fonts import cjk_font
+from gongyi.core import posters
 from gongyi.core.money import format_yuan
+from gongyi.core.posters import A4_HEIGHT, A4_WIDTH, Box, Picture, Qr, Text, measure
 from gongyi.reports.pdffont import pdf_cjk_font
 from gongyi.stories.selectors import flatten
 
-A4_WIDTH, A4_HEIGHT = 595.0, 842.0
 PNG_WIDTH = 900  # sharp on a phone, small enough to send
 PLATFORM_NAME = "鄂州公益"
 SLOGAN = "阳光慈善 · 每一分钱公开可查"
@@ -47,45 +42,6 @@ PICTURE_HEIGHT = 360.0
 
 
 @dataclass(frozen=True)
-class Box:
-    x: float
-    y: float
-    width: float
-    height: float
-    fill: tuple[int, int, int] | None = None
-    outline: tuple[int, int, int] | None = None
-    line_width: float = 1
-    round: float = 0
-
-
-@dataclass(frozen=True)
-class Text:
-    x: float  # the centre when ``centred``, else the left edge
-    y: float  # the top of the line
-    text: str
-    size: float
-    color: tuple[int, int, int] = INK
-    centred: bool = False
-
-
-@dataclass(frozen=True)
-class Qr:
-    x: float
-    y: float
-    size: float
-    data: str
-
-
-@dataclass(frozen=True)
-class Picture:
-    x: float
-    y: float
-    width: float
-    height: float
-    name: str  # a storage name (MEDIA_ROOT)
-
-
-@dataclass(frozen=True)
 class PosterContent:
     badge: str
     title: str
@@ -103,9 +59,7 @@ class PosterContent:
 CLOSING = "，。、；：！？）」』”’》…"
 
 
-def _measure(text: str, size: float) -> float:
-    # Pillow's measure at 10× the point size, scaled back: the same proportions reportlab uses.
-    return cjk_font(int(size * 10)).getlength(text) / 10
+_measure = measure
 
 
 def wrap(text: str, size: float, width: float, max_lines: int | None = None) -> list[str]:
@@ -189,104 +143,12 @@ def poster_texts(ops: list) -> list[str]:
 # --- renderers ----------------------------------------------------------------------------------------------
 
 
-def _open_picture(name: str, size: tuple[int, int]) -> Image.Image | None:
-    try:
-        with default_storage.open(name, "rb") as handle, Image.open(handle) as image:
-            return ImageOps.fit(image.convert("RGB"), size, method=Image.LANCZOS)
-    except (FileNotFoundError, UnidentifiedImageError, OSError):
-        return None
-
-
 def render_png(ops: list) -> bytes:
-    scale = PNG_WIDTH / A4_WIDTH
-    image = Image.new("RGB", (PNG_WIDTH, round(A4_HEIGHT * scale)), WHITE)
-    draw = ImageDraw.Draw(image)
-
-    def px(value: float) -> int:
-        return round(value * scale)
-
-    for op in ops:
-        if isinstance(op, Box):
-            box = (px(op.x), px(op.y), px(op.x + op.width) - 1, px(op.y + op.height) - 1)
-            width = max(1, px(op.line_width)) if op.outline else 0
-            if op.round:
-                draw.rounded_rectangle(box, radius=px(op.round), fill=op.fill, outline=op.outline, width=width)
-            else:
-                draw.rectangle(box, fill=op.fill, outline=op.outline, width=width)
-        elif isinstance(op, Text):
-            font = cjk_font(px(op.size))
-            draw.text((px(op.x), px(op.y)), op.text, font=font, fill=op.color, anchor="ma" if op.centred else "la")
-        elif isinstance(op, Qr):
-            buffer = io.BytesIO()
-            segno.make(op.data, error="m").save(buffer, kind="png", scale=10, border=0)
-            buffer.seek(0)
-            qr_image = Image.open(buffer).convert("RGB").resize((px(op.size), px(op.size)), Image.NEAREST)
-            image.paste(qr_image, (px(op.x), px(op.y)))
-        elif isinstance(op, Picture):
-            picture = _open_picture(op.name, (px(op.width), px(op.height)))
-            if picture is not None:
-                image.paste(picture, (px(op.x), px(op.y)))
-    out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
-    return out.getvalue()
+    return posters.render_png(ops, width_px=PNG_WIDTH)
 
 
 def render_pdf(ops: list, *, title: str) -> bytes:
-    from reportlab.lib.utils import ImageReader
-    from reportlab.pdfgen import canvas
-
-    out = io.BytesIO()
-    font = pdf_cjk_font()
-    pdf = canvas.Canvas(out, pagesize=(A4_WIDTH, A4_HEIGHT), pageCompression=1, initialFontName=font)
-    pdf.setTitle(title)
-    pdf.setAuthor(PLATFORM_NAME)
-
-    def rgb(color):
-        return tuple(c / 255 for c in color)
-
-    for op in ops:
-        if isinstance(op, Box):
-            if op.fill:
-                pdf.setFillColorRGB(*rgb(op.fill))
-            if op.outline:
-                pdf.setStrokeColorRGB(*rgb(op.outline))
-                pdf.setLineWidth(op.line_width)
-            args = (op.x, A4_HEIGHT - op.y - op.height, op.width, op.height)
-            if op.round:
-                pdf.roundRect(*args, op.round, fill=int(bool(op.fill)), stroke=int(bool(op.outline)))
-            else:
-                pdf.rect(*args, fill=int(bool(op.fill)), stroke=int(bool(op.outline)))
-        elif isinstance(op, Text):
-            pdf.setFillColorRGB(*rgb(op.color))
-            pdf.setFont(font, op.size)
-            baseline = A4_HEIGHT - op.y - op.size * 0.88
-            if op.centred:
-                pdf.drawCentredString(op.x, baseline, op.text)
-            else:
-                pdf.drawString(op.x, baseline, op.text)
-        elif isinstance(op, Qr):
-            matrix = segno.make(op.data, error="m").matrix
-            module = op.size / len(matrix)
-            pdf.setFillColorRGB(0, 0, 0)
-            for row_index, row in enumerate(matrix):
-                for col_index, dark in enumerate(row):
-                    if dark:
-                        pdf.rect(
-                            op.x + col_index * module,
-                            A4_HEIGHT - op.y - (row_index + 1) * module,
-                            module,
-                            module,
-                            fill=1,
-                            stroke=0,
-                        )
-        elif isinstance(op, Picture):
-            # Twice the point size in pixels: sharp in print, and the PDF stays small.
-            picture = _open_picture(op.name, (round(op.width * 2), round(op.height * 2)))
-            if picture is not None:
-                pdf.drawImage(ImageReader(picture), op.x, A4_HEIGHT - op.y - op.height, op.width, op.height)
-    pdf.showPage()
-    pdf.save()
-    return out.getvalue()
+    return posters.render_pdf(ops, title=title, author=PLATFORM_NAME, font=pdf_cjk_font())
 
 
 # --- what goes on each poster -------------------------------------------------------------------------------
