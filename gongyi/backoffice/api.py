@@ -7,14 +7,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from ninja import Router, Schema, Status
+from ninja import File, Form, Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.files import UploadedFile
 
 from gongyi.backoffice import selectors, services
 from gongyi.backoffice.access import office_auth
 from gongyi.backoffice.exports import unit_list_name
 from gongyi.backoffice.services import OfficeForbidden, OfficeInputError
 from gongyi.backoffice.views import _gift_name
+from gongyi.core.api_errors import field_error
+from gongyi.spending.models import Category, ExpenditureStatus, PayeeKind, VoucherKind
+from gongyi.spending.services import SpendingError, add_voucher, record_expenditure, reject_expenditure
 
 router = Router(tags=["office"], auth=office_auth)
 
@@ -231,3 +235,178 @@ def unit_gifts(request, unit_id: int):
         }
         for c in selectors.unit_credits(scope, unit)[:1000]
     ]
+
+
+# --- spending: an organisation records, federation finance approves -------------------------------------------
+
+
+class ExpenditureIn(Schema):
+    category: Category
+    amount_fen: int
+    payee: str
+    payee_kind: PayeeKind = PayeeKind.ORGANISATION
+    purpose: str
+    spent_on: date
+    aid_case_ref: str = ""
+
+
+class VoucherOut(Schema):
+    id: int
+    kind: str
+    description: str
+    sha256: str
+    has_redacted_copy: bool
+    publication: str
+
+
+class ExpenditureOut(Schema):
+    id: int
+    project_id: int
+    category: str
+    amount_fen: int
+    payee: str
+    public_payee: str
+    payee_kind: str
+    purpose: str
+    spent_on: date
+    aid_case_ref: str
+    status: str
+    status_label: str
+    approvals: int
+    required_approvals: int
+    recorded_at: datetime
+    posted_at: datetime | None
+    vouchers: list[VoucherOut]
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+def _expenditure_out(expenditure) -> dict:
+    return {
+        "id": expenditure.pk,
+        "project_id": expenditure.project_id,
+        "category": expenditure.category,
+        "amount_fen": expenditure.amount_fen,
+        "payee": expenditure.payee,
+        "public_payee": expenditure.public_payee,
+        "payee_kind": expenditure.payee_kind,
+        "purpose": expenditure.purpose,
+        "spent_on": expenditure.spent_on,
+        "aid_case_ref": expenditure.aid_case_ref,
+        "status": expenditure.status,
+        "status_label": str(expenditure.get_status_display()),
+        "approvals": expenditure.approvals.count(),
+        "required_approvals": expenditure.required_approvals,
+        "recorded_at": expenditure.recorded_at,
+        "posted_at": expenditure.posted_at,
+        "vouchers": [
+            {
+                "id": v.pk,
+                "kind": v.kind,
+                "description": v.description,
+                "sha256": v.sha256,
+                "has_redacted_copy": bool(v.redacted_file),
+                "publication": v.publication,
+            }
+            for v in expenditure.vouchers.all()
+        ],
+    }
+
+
+def _expenditure(request, expenditure_id: int):
+    expenditure = selectors.expenditure_for(request.office_scope, expenditure_id)
+    if expenditure is None:
+        raise HttpError(404, "支出不存在")
+    return expenditure
+
+
+def _may_record(request, organisation_id: int) -> None:
+    if not request.office_scope.can("record_spending", organisation_id):
+        raise HttpError(403, "您的角色不能登记支出")
+
+
+@router.get("/projects/{project_id}/expenditures", response={200: list[ExpenditureOut], **ERRORS}, summary="项目的支出")
+def project_expenditures(request, project_id: int):
+    project = _project(request, project_id)
+    qs = selectors.expenditures(request.office_scope, project=project).prefetch_related("vouchers")
+    return [_expenditure_out(e) for e in qs[:500]]
+
+
+@router.post(
+    "/projects/{project_id}/expenditures",
+    response={201: ExpenditureOut, **ERRORS},
+    summary="登记支出（待市慈善总会财务审批）",
+)
+def create_expenditure(request, project_id: int, payload: ExpenditureIn):
+    project = _project(request, project_id)
+    _may_record(request, project.organisation_id)
+    try:
+        expenditure = record_expenditure(
+            project=project,
+            category=payload.category,
+            amount_fen=payload.amount_fen,
+            payee=payload.payee,
+            payee_kind=payload.payee_kind,
+            purpose=payload.purpose,
+            spent_on=payload.spent_on,
+            aid_case_ref=payload.aid_case_ref,
+            recorded_by=request.user,
+        )
+    except SpendingError as exc:
+        return field_error(422, exc.field, exc.message)
+    return Status(201, _expenditure_out(expenditure))
+
+
+@router.get("/expenditures/{expenditure_id}", response={200: ExpenditureOut, **ERRORS}, summary="支出详情")
+def get_expenditure(request, expenditure_id: int):
+    return _expenditure_out(_expenditure(request, expenditure_id))
+
+
+@router.post(
+    "/expenditures/{expenditure_id}/vouchers",
+    response={201: ExpenditureOut, **ERRORS},
+    summary="上传凭证（multipart：file，可选 redacted_file）",
+)
+def upload_voucher(
+    request,
+    expenditure_id: int,
+    kind: Form[VoucherKind],
+    file: File[UploadedFile],
+    description: Form[str] = "",
+    redacted_file: File[UploadedFile] | None = None,
+):
+    expenditure = _expenditure(request, expenditure_id)
+    _may_record(request, expenditure.project.organisation_id)
+    try:
+        add_voucher(
+            expenditure=expenditure,
+            file=file,
+            redacted_file=redacted_file,
+            kind=kind,
+            description=description,
+            uploaded_by=request.user,
+        )
+    except SpendingError as exc:
+        return field_error(422, exc.field, exc.message)
+    return Status(201, _expenditure_out(expenditure))
+
+
+@router.post(
+    "/expenditures/{expenditure_id}/withdraw",
+    response={200: ExpenditureOut, **ERRORS},
+    summary="登记人撤回待审批的支出",
+)
+def withdraw_expenditure(request, expenditure_id: int, payload: ReasonIn):
+    expenditure = _expenditure(request, expenditure_id)
+    _may_record(request, expenditure.project.organisation_id)
+    if expenditure.recorded_by_id != request.user.pk:
+        raise HttpError(403, "只有登记人可以撤回这笔支出")
+    if expenditure.status != ExpenditureStatus.PENDING:
+        return field_error(422, "status", f"该支出{expenditure.get_status_display()}，不能撤回")
+    try:
+        withdrawn = reject_expenditure(expenditure=expenditure, actor=request.user, reason=payload.reason)
+    except SpendingError as exc:
+        return field_error(422, exc.field, exc.message)
+    return _expenditure_out(withdrawn)

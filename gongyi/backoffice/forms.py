@@ -7,6 +7,7 @@ from django import forms
 from gongyi.backoffice.services import DRAFT_FIELDS, MAX_PHOTOS
 from gongyi.core.money import yuan_to_fen
 from gongyi.projects.models import Project
+from gongyi.spending.forms import ExpenditureForm
 
 
 class ProjectDraftForm(forms.ModelForm):
@@ -85,3 +86,10 @@ class ReviewForm(forms.Form):
 
 class SubmitForm(forms.Form):
     note = forms.CharField(label="说明（选填）", max_length=200, required=False)
+
+
+class OfficeExpenditureForm(ExpenditureForm):
+    """The spending app's expenditure form, for one project the page already names."""
+
+    project = None
+

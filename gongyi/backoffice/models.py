@@ -18,7 +18,7 @@ from django.db.models import Q
 
 class OrgRole(models.TextChoices):
     MANAGER = "manager", "管理员（全部操作，可导出捐赠明细）"
-    EDITOR = "editor", "编辑（起草项目、发布进展）"
+    EDITOR = "editor", "编辑（起草项目、发布进展、登记支出）"
     VIEWER = "viewer", "查看"
 
 

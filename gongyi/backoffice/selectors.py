@@ -22,8 +22,8 @@ REVIEW = "backoffice.review_projects"
 
 # What each role may do on its organisation's data.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    OrgRole.MANAGER: frozenset({"view", "view_names", "edit", "submit", "post_update", "export"}),
-    OrgRole.EDITOR: frozenset({"view", "edit", "submit", "post_update"}),
+    OrgRole.MANAGER: frozenset({"view", "view_names", "edit", "submit", "post_update", "record_spending", "export"}),
+    OrgRole.EDITOR: frozenset({"view", "edit", "submit", "post_update", "record_spending"}),
     OrgRole.VIEWER: frozenset({"view"}),
 }
 
@@ -177,6 +177,21 @@ def expenditures(scope: OfficeScope, *, project: Project | None = None):
     if project is not None:
         qs = qs.filter(project=project)
     return qs.order_by("-spent_on", "-id")
+
+
+def expenditure_for(scope: OfficeScope, expenditure_id: int):
+    return (
+        expenditures(scope).select_related("recorded_by", "entry", "reversal_entry").filter(pk=expenditure_id).first()
+    )
+
+
+def voucher_for(scope: OfficeScope, voucher_id: int):
+    from gongyi.spending.models import Voucher
+
+    qs = Voucher.objects.select_related("expenditure", "expenditure__project")
+    if not scope.sees_all:
+        qs = qs.filter(expenditure__project__organisation_id__in=list(scope.roles))
+    return qs.filter(pk=voucher_id).first()
 
 
 # --- work units -------------------------------------------------------------------------------------------------

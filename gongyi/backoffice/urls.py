@@ -16,6 +16,20 @@ urlpatterns = [
     path("projects/<int:project_id>/gifts/", views.project_gifts, name="office-project-gifts"),
     path("projects/<int:project_id>/gifts.xlsx", views.project_gifts_export, name="office-project-gifts-export"),
     path("projects/<int:project_id>/spending/", views.project_spending, name="office-project-spending"),
+    path("projects/<int:project_id>/spending/new/", views.expenditure_new, name="office-expenditure-new"),
+    path("expenditures/<int:expenditure_id>/", views.expenditure_detail, name="office-expenditure"),
+    path(
+        "expenditures/<int:expenditure_id>/vouchers/",
+        views.expenditure_add_voucher,
+        name="office-expenditure-voucher-add",
+    ),
+    path("expenditures/<int:expenditure_id>/withdraw/", views.expenditure_withdraw, name="office-expenditure-withdraw"),
+    path(
+        "vouchers/<int:voucher_id>/original/", views.voucher_file, {"which": "original"}, name="office-voucher-original"
+    ),
+    path(
+        "vouchers/<int:voucher_id>/redacted/", views.voucher_file, {"which": "redacted"}, name="office-voucher-redacted"
+    ),
     path("updates/<int:update_id>/withdraw/", views.update_withdraw, name="office-update-withdraw"),
     path("organisations/<int:organisation_id>/", views.organisation_detail, name="office-organisation"),
     path(

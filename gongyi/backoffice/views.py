@@ -17,10 +17,30 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gongyi.backoffice import selectors, services
 from gongyi.backoffice.access import office_view
 from gongyi.backoffice.exports import gifts_workbook, unit_credits_workbook, unit_list_name
-from gongyi.backoffice.forms import ProgressUpdateForm, ProjectDraftForm, ReviewForm, SubmitForm, WithdrawForm
+from gongyi.backoffice.forms import (
+    OfficeExpenditureForm,
+    ProgressUpdateForm,
+    ProjectDraftForm,
+    ReviewForm,
+    SubmitForm,
+    WithdrawForm,
+)
 from gongyi.backoffice.services import OfficeForbidden, OfficeInputError, PhotoInput
 from gongyi.core.masking import ANONYMOUS_NAME, mask_name
 from gongyi.projects.models import ProjectStatus
+from gongyi.spending.files import file_response
+from gongyi.spending.forms import VoucherForm
+from gongyi.spending.models import ExpenditureStatus
+from gongyi.spending.services import (
+    SPENDABLE_STATUSES,
+    SpendingError,
+    add_voucher,
+    log_voucher_access,
+    may_handle_vouchers,
+    record_expenditure,
+    reject_expenditure,
+    required_approvals,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -352,7 +372,6 @@ def project_spending(request, project_id: int):
 
     scope = request.office_scope
     project = _project_or_404(request, project_id)
-    user = request.user
     return render(
         request,
         "backoffice/spending.html",
@@ -360,10 +379,160 @@ def project_spending(request, project_id: int):
             "project": project,
             "accounts": accounts_for_project(project),
             "expenditures": list(selectors.expenditures(scope, project=project)[:100]),
-            # The spending app's staff pages are for federation staff (Django staff with its permissions).
-            "can_record_in_spending_app": user.is_staff and user.has_perm("spending.record_expenditure"),
+            "can_record": scope.can("record_spending", project.organisation_id)
+            and project.status in SPENDABLE_STATUSES,
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+@office_view
+def expenditure_new(request, project_id: int):
+    """An organisation records what it spent on its project, with vouchers; federation finance approves it."""
+    from gongyi.spending.selectors import accounts_for_project
+
+    project = _project_or_404(request, project_id)
+    _forbid_unless(request, "record_spending", project.organisation_id)
+    form = OfficeExpenditureForm(request.POST or None)
+    voucher_form = VoucherForm(request.POST or None, request.FILES or None, prefix="voucher")
+    wants_voucher = bool(request.FILES.get("voucher-file"))
+    if request.method == "POST" and form.is_valid() and (not wants_voucher or voucher_form.is_valid()):
+        data = form.cleaned_data
+        try:
+            expenditure = record_expenditure(
+                project=project,
+                category=data["category"],
+                amount_fen=data["amount"],
+                payee=data["payee"],
+                payee_kind=data["payee_kind"],
+                purpose=data["purpose"],
+                spent_on=data["spent_on"],
+                aid_case_ref=data["aid_case_ref"],
+                recorded_by=request.user,
+            )
+        except SpendingError as exc:
+            field = "amount" if exc.field == "amount_fen" else exc.field
+            form.add_error(field if field in form.fields else None, exc.message)
+        else:
+            if wants_voucher:
+                _add_voucher(request, expenditure, voucher_form.cleaned_data)
+            messages.success(
+                request,
+                f"已登记支出 #{expenditure.pk}，等待市慈善总会财务 {expenditure.required_approvals} 人审批后入账公开。",
+            )
+            return redirect("office-expenditure", expenditure_id=expenditure.pk)
+    return render(
+        request,
+        "backoffice/expenditure_form.html",
+        {
+            "form": form,
+            "voucher_form": voucher_form,
+            "project": project,
+            "accounts": accounts_for_project(project),
+            "required_approvals": required_approvals(),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _expenditure_or_404(request, expenditure_id: int):
+    expenditure = selectors.expenditure_for(request.office_scope, expenditure_id)
+    if expenditure is None:
+        raise Http404("支出不存在")
+    return expenditure
+
+
+def _add_voucher(request, expenditure, data: dict) -> bool:
+    try:
+        add_voucher(
+            expenditure=expenditure,
+            file=data["file"],
+            redacted_file=data.get("redacted_file") or None,
+            kind=data["kind"],
+            description=data.get("description", ""),
+            uploaded_by=request.user,
+        )
+    except SpendingError as exc:
+        messages.error(request, f"凭证未保存：{exc.message}")
+        return False
+    messages.success(request, "凭证已上传（默认不公开，由审批人确认后公开）。")
+    return True
+
+
+@require_GET
+@office_view
+def expenditure_detail(request, expenditure_id: int):
+    expenditure = _expenditure_or_404(request, expenditure_id)
+    can_record = request.office_scope.can("record_spending", expenditure.project.organisation_id)
+    return render(
+        request,
+        "backoffice/expenditure.html",
+        {
+            "expenditure": expenditure,
+            "approvals": list(expenditure.approvals.select_related("approver")),
+            "vouchers": list(expenditure.vouchers.all()),
+            "events": list(expenditure.events.select_related("actor")),
+            "can_add_voucher": can_record
+            and expenditure.status in (ExpenditureStatus.PENDING, ExpenditureStatus.POSTED),
+            "can_open_vouchers": can_record,
+            "can_withdraw": expenditure.status == ExpenditureStatus.PENDING
+            and expenditure.recorded_by_id == request.user.pk,
+            "voucher_form": VoucherForm(prefix="voucher"),
+            "withdraw_form": WithdrawForm(),
+        },
+    )
+
+
+@require_POST
+@office_view
+def expenditure_add_voucher(request, expenditure_id: int):
+    expenditure = _expenditure_or_404(request, expenditure_id)
+    _forbid_unless(request, "record_spending", expenditure.project.organisation_id)
+    form = VoucherForm(request.POST, request.FILES, prefix="voucher")
+    if form.is_valid():
+        _add_voucher(request, expenditure, form.cleaned_data)
+    else:
+        messages.error(request, "凭证未保存：" + "；".join(e for errors in form.errors.values() for e in errors))
+    return redirect("office-expenditure", expenditure_id=expenditure.pk)
+
+
+@require_POST
+@office_view
+def expenditure_withdraw(request, expenditure_id: int):
+    """The person who recorded a pending expenditure takes it back (nothing was posted)."""
+    expenditure = _expenditure_or_404(request, expenditure_id)
+    _forbid_unless(request, "record_spending", expenditure.project.organisation_id)
+    if expenditure.recorded_by_id != request.user.pk:
+        raise PermissionDenied("只有登记人可以撤回这笔支出")
+    form = WithdrawForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise SpendingError("reason", "请填写撤回原因")
+        reject_expenditure(expenditure=expenditure, actor=request.user, reason=form.cleaned_data["reason"])
+    except SpendingError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "支出已撤回（记录保留）。")
+    return redirect("office-expenditure", expenditure_id=expenditure.pk)
+
+
+@require_GET
+@office_view
+def voucher_file(request, voucher_id: int, which: str):
+    """A voucher's original or redacted copy for the organisation's recorders; every opening is logged."""
+    voucher = selectors.voucher_for(request.office_scope, voucher_id)
+    if voucher is None:
+        raise Http404("凭证不存在")
+    if not may_handle_vouchers(request.user, voucher.expenditure):
+        raise PermissionDenied("您的角色不能查看凭证原件")
+    if which == "redacted":
+        if not voucher.redacted_file:
+            raise Http404("没有脱敏件")
+        fieldfile, content_type = voucher.redacted_file, voucher.redacted_content_type
+    else:
+        fieldfile, content_type = voucher.file, voucher.content_type
+    log_voucher_access(voucher=voucher, actor=request.user, which=which)
+    return file_response(fieldfile, content_type, name=f"voucher-{voucher.pk}-{which}", public=False)
 
 
 @require_GET

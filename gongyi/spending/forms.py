@@ -9,7 +9,7 @@ from gongyi.core.money import yuan_to_fen
 from gongyi.projects.models import Project
 from gongyi.projects.selectors import PUBLIC_STATUSES
 from gongyi.spending.models import Category, PayeeKind, Publication, VoucherKind
-from gongyi.spending.uploads import MAX_UPLOAD_BYTES
+from gongyi.spending.uploads import MAX_UPLOAD_BYTES, UploadRefused, check_upload
 
 ACCEPT = ".pdf,.jpg,.jpeg,.png,.webp,application/pdf,image/jpeg,image/png,image/webp"
 
@@ -65,6 +65,22 @@ class VoucherForm(forms.Form):
         help_text="遮盖姓名、身份证号、电话、银行账号后的副本",
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
     )
+
+    # Checked here too (the service checks again), so a page can refuse a bad file before it records anything.
+    def _checked(self, name: str):
+        upload = self.cleaned_data.get(name)
+        if upload:
+            try:
+                check_upload(upload, field=name)
+            except UploadRefused as exc:
+                raise forms.ValidationError(exc.message) from None
+        return upload
+
+    def clean_file(self):
+        return self._checked("file")
+
+    def clean_redacted_file(self):
+        return self._checked("redacted_file")
 
 
 class PublicationForm(forms.Form):

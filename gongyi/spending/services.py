@@ -81,6 +81,18 @@ def payable_account(organisation) -> Account:
     )
 
 
+def may_record_spending(user, project: Project) -> bool:
+    """Federation finance (Django staff with ``spending.add_expenditure``), or a manager or editor of the
+    project's organisation in the back office (``backoffice.selectors.ROLE_ACTIONS``: ``record_spending``)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_staff and user.has_perm(RECORD_PERMISSION):
+        return True
+    from gongyi.backoffice.selectors import scope_for  # late: the back office reads spending's models
+
+    return scope_for(user).can("record_spending", project.organisation_id)
+
+
 def _atomic():
     # Outermost when called from a view or a task; nested inside a test's transaction otherwise.
     return transaction.atomic(durable=not transaction.get_connection().in_atomic_block)
@@ -118,8 +130,8 @@ def record_expenditure(
 
     The number of approvals it needs is read from the setting now and kept on the row.
     """
-    if not (recorded_by.is_active and recorded_by.is_staff and recorded_by.has_perm(RECORD_PERMISSION)):
-        raise SpendingError("recorded_by", "没有登记项目支出的权限")
+    if not may_record_spending(recorded_by, project):
+        raise SpendingError("recorded_by", "没有登记该项目支出的权限")
     if category not in Category.values:
         raise SpendingError("category", "请选择支出类别")
     if payee_kind not in PayeeKind.values:
@@ -273,8 +285,14 @@ def reverse_expenditure(*, expenditure: Expenditure, actor, reason: str) -> Expe
     return current
 
 
-def _can_handle_vouchers(user) -> bool:
-    return user.is_active and user.is_staff and (user.has_perm(RECORD_PERMISSION) or user.has_perm(APPROVE_PERMISSION))
+def may_handle_vouchers(user, expenditure: Expenditure) -> bool:
+    """Who may upload and open an expenditure's vouchers: finance staff who record or approve, or whoever may
+    record spending for its project (the organisation's manager or editor)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_staff and (user.has_perm(RECORD_PERMISSION) or user.has_perm(APPROVE_PERMISSION)):
+        return True
+    return may_record_spending(user, expenditure.project)
 
 
 def add_voucher(
@@ -287,7 +305,7 @@ def add_voucher(
     redacted_file=None,
 ) -> Voucher:
     """Attach a voucher (PDF, JPG, PNG or WebP, ≤ 10 MB), optionally with a redacted copy; it starts private."""
-    if not _can_handle_vouchers(uploaded_by):
+    if not may_handle_vouchers(uploaded_by, expenditure):
         raise SpendingError("uploaded_by", "没有上传凭证的权限")
     if kind not in VoucherKind.values:
         raise SpendingError("kind", "请选择凭证类型")
@@ -324,7 +342,7 @@ def add_voucher(
 
 def attach_redacted_copy(*, voucher: Voucher, file, actor) -> Voucher:
     """Give a voucher a (new) redacted copy; a copy already chosen for publication goes private again."""
-    if not _can_handle_vouchers(actor):
+    if not may_handle_vouchers(actor, voucher.expenditure):
         raise SpendingError("actor", "没有上传凭证的权限")
     try:
         checked = check_upload(file, field="redacted_file")

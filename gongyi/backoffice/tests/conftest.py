@@ -40,6 +40,10 @@ class World:
     federation: object
     donor: object
     no_totp: object
+    expenditure_a: object
+    expenditure_b: object
+    voucher_a: object
+    voucher_b: object
 
     def ids_of_b(self) -> dict[str, int]:
         """For every id a back-office URL takes, an object of organisation B / unit 2."""
@@ -48,6 +52,8 @@ class World:
             "update_id": self.update_b.pk,
             "organisation_id": self.org_b.pk,
             "unit_id": self.unit_2.pk,
+            "expenditure_id": self.expenditure_b.pk,
+            "voucher_id": self.voucher_b.pk,
         }
 
     def ids_of_a(self) -> dict[str, int]:
@@ -56,14 +62,38 @@ class World:
             "update_id": self.update_a.pk,
             "organisation_id": self.org_a.pk,
             "unit_id": self.unit_1.pk,
+            "expenditure_id": self.expenditure_a.pk,
+            "voucher_id": self.voucher_a.pk,
         }
 
 
+def spend(project, recorder, payee: str):
+    """A pending expenditure the organisation recorded through the back-office rule, with one voucher."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from gongyi.spending.services import add_voucher, record_expenditure
+
+    expenditure = record_expenditure(
+        project=project,
+        category="materials",
+        amount_fen=1_000,
+        payee=payee,
+        purpose="购买学习用品",
+        spent_on=timezone.localdate(),
+        recorded_by=recorder,
+    )
+    pdf = SimpleUploadedFile("invoice.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "application/pdf")
+    voucher = add_voucher(expenditure=expenditure, file=pdf, kind="invoice", uploaded_by=recorder)
+    return expenditure, voucher
+
+
 @pytest.fixture
-def world(db) -> World:
+def world(db, settings, tmp_path) -> World:
     from gongyi.drives.services import Attribution, credit_confirmed_gift, record_order_attribution
     from gongyi.drives.tests.helpers import load_regions, make_drive, make_unit
 
+    settings.MEDIA_ROOT = tmp_path / "media"
     load_regions()
     make_drive()
     project_a = make_project(title="甲机构的项目", org_name="甲慈善会")
@@ -97,6 +127,9 @@ def world(db) -> World:
     no_totp = make_user("no_totp")
     OrganisationMembership.objects.create(user=no_totp, organisation=org_a, role="manager")
 
+    expenditure_a, voucher_a = spend(project_a, a_manager, "甲文具店")
+    expenditure_b, voucher_b = spend(project_b, b_manager, "乙文具店")
+
     def update(project, title):
         from django.utils import timezone
 
@@ -125,4 +158,8 @@ def world(db) -> World:
         federation=federation,
         donor=make_user("just_a_donor", totp=True),
         no_totp=no_totp,
+        expenditure_a=expenditure_a,
+        expenditure_b=expenditure_b,
+        voucher_a=voucher_a,
+        voucher_b=voucher_b,
     )

@@ -205,4 +205,6 @@ def test_a_unit_contact_exports_the_units_list(client, world):
 def test_the_spending_page_lists_only_the_projects_own_expenditures(client, world):
     office_login(client, world.a_manager)
     page = client.get(reverse("office-project-spending", args=[world.project_a.pk]))
-    assert page.status_code == 200 and "暂无支出记录" in page.content.decode()
+    text = page.content.decode()
+    assert page.status_code == 200 and "甲文具店" in text and "乙文具店" not in text
+    assert reverse("office-expenditure", args=[world.expenditure_a.pk]) in text

@@ -19,16 +19,32 @@ from gongyi.projects.models import ProjectStatus
 
 pytestmark = pytest.mark.django_db
 
-POST_ONLY = {"office-project-submit", "office-project-review", "office-update-withdraw"}
+POST_ONLY = {
+    "office-project-submit",
+    "office-project-review",
+    "office-update-withdraw",
+    "office-expenditure-voucher-add",
+    "office-expenditure-withdraw",
+}
 WRITES = {
     "office-project-new",
     "office-project-edit",
     "office-project-submit",
     "office-update-new",
     "office-update-withdraw",
+    "office-expenditure-new",
+    "office-expenditure-voucher-add",
+    "office-expenditure-withdraw",
 }
 EXPORTS = {"office-project-gifts-export", "office-organisation-gifts-export"}
+# Voucher originals may carry personal data: only whoever records the organisation's spending opens them here.
+VOUCHER_FILES = {"office-voucher-original", "office-voucher-redacted"}
 FORM_DATA = {"title": "偷改", "text": "偷改", "reason": "偷改", "decision": "approve", "note": "偷改"}
+# A body every JSON write of the API accepts, so a refusal is about the id, not the payload.
+API_BODY = (
+    '{"title": "x", "text": "y", "reason": "偷改", "category": "materials", "amount_fen": 100, "payee": "x",'
+    ' "purpose": "x", "spent_on": "2026-01-01"}'
+)
 
 
 def pages(ids: dict[str, int]):
@@ -54,9 +70,19 @@ def hit(client, name: str, url: str, *, post: bool = False):
     return client.get(url)
 
 
+def call(client, method: str, url: str):
+    """One API operation with a well-formed request: multipart with a file for uploads, JSON otherwise."""
+    if url.endswith("/vouchers") and method == "POST":
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        pdf = SimpleUploadedFile("x.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+        return client.post(url, {"kind": "invoice", "file": pdf})
+    return client.generic(method, url, API_BODY, content_type="application/json")
+
+
 def test_the_matrix_covers_every_page_and_operation(world):
-    assert len(list(pages(world.ids_of_b()))) == len(urlpatterns) >= 16
-    assert len(list(api_operations(world.ids_of_b()))) >= 8
+    assert len(list(pages(world.ids_of_b()))) == len(urlpatterns) >= 22
+    assert len(list(api_operations(world.ids_of_b()))) >= 13
 
 
 @pytest.mark.parametrize("project", ["draft_b", "project_b"])
@@ -77,14 +103,29 @@ def test_a_member_of_one_organisation_gets_404_for_every_object_of_another(clien
     assert world.draft_b.status == ProjectStatus.DRAFT and world.update_b.withdrawn_at is None
     assert not ProgressUpdate.objects.filter(project=world.project_b).exclude(pk=world.update_b.pk).exists()
     assert not OfficeEvent.objects.filter(organisation=world.org_b).exists()
+    _organisation_b_spending_untouched(world)
+
+
+def _organisation_b_spending_untouched(world):
+    from gongyi.spending.models import Expenditure, ExpenditureEvent, ExpenditureStatus, Voucher
+
+    world.expenditure_b.refresh_from_db()
+    assert world.expenditure_b.status == ExpenditureStatus.PENDING
+    assert list(Expenditure.objects.filter(project=world.project_b)) == [world.expenditure_b]
+    assert list(Voucher.objects.filter(expenditure=world.expenditure_b)) == [world.voucher_b]
+    # Recorded and voucher added by B's manager; nothing by anyone else, not even a logged opening.
+    assert set(ExpenditureEvent.objects.filter(expenditure=world.expenditure_b).values_list("actor", flat=True)) == {
+        world.b_manager.pk
+    }
 
 
 def test_a_member_of_one_organisation_gets_404_from_every_api_operation_on_another(client, world):
     office_login(client, world.a_manager)
     for ids in (world.ids_of_b(), {**world.ids_of_b(), "project_id": world.project_b.pk}):
         for method, url in api_operations(ids, with_ids_only=True):
-            response = client.generic(method, url, '{"title": "x", "text": "y"}', content_type="application/json")
+            response = call(client, method, url)
             assert response.status_code == 404, (method, url, response.status_code)
+    _organisation_b_spending_untouched(world)
 
 
 def test_lists_show_only_the_members_own_organisation(client, world):
@@ -112,7 +153,7 @@ def test_a_unit_contact_sees_only_their_unit(client, world):
     page = client.get(reverse("office-unit", args=[world.unit_1.pk])).content.decode()
     assert "张三丰" in page and "李四光" not in page  # the name as the donor chose for the unit's list
     for method, url in api_operations(world.ids_of_b(), with_ids_only=True):
-        response = client.generic(method, url, '{"title": "x", "text": "y"}', content_type="application/json")
+        response = call(client, method, url)
         assert response.status_code == 404, url
     assert client.get("/api/v1/office/projects").json() == []
     assert client.get(f"/api/v1/office/units/{world.unit_1.pk}/gifts").json()[0]["name"] == "张三丰"
@@ -123,7 +164,7 @@ def test_roles_limit_what_a_member_may_change(client, world):
     ids = world.ids_of_a()
     for name, url, _ in pages(ids):
         status = hit(client, name, url).status_code
-        if name in WRITES or name in EXPORTS:
+        if name in WRITES or name in EXPORTS or name in VOUCHER_FILES:
             assert status == 403, url
         elif name == "office-project-review":
             assert status == 403, url  # reviewing is the federation's
@@ -176,7 +217,7 @@ def test_federation_staff_see_every_organisation_and_review_but_do_not_edit(clie
     for ids in (world.ids_of_a(), world.ids_of_b()):
         for name, url, _ in pages(ids):
             status = hit(client, name, url).status_code
-            if name in WRITES:
+            if name in WRITES or name in VOUCHER_FILES:
                 assert status == 403, url
             else:
                 assert status in (200, 302), (url, status)
