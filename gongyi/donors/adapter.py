@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.contrib import messages
 
 from gongyi.donors import selectors, services
 from gongyi.donors.phones import masked, normalize_mobile
+from gongyi.donors.wechat import silent
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,20 @@ def _invalid():
 class DonorSocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request, sociallogin) -> bool:
         return True
+
+    def pre_social_login(self, request, sociallogin):
+        # A silent try inside WeChat signs in an existing account only; an unknown openid just stays in the
+        # session for JSAPI payments (see ``wechat.silent``).
+        if silent.is_silent(sociallogin.state) and not sociallogin.is_existing:
+            silent.remember_openid(request, sociallogin.account.uid)
+            raise ImmediateHttpResponse(silent.back_to_page(request, sociallogin.state))
+
+    def on_authentication_error(self, request, provider, error=None, exception=None, extra_context=None):
+        state = (extra_context or {}).get("state")
+        if silent.is_silent(state):
+            logger.info("silent WeChat sign-in did not complete: %s", error or exception)
+            raise ImmediateHttpResponse(silent.back_to_page(request, state))
+        super().on_authentication_error(request, provider, error, exception, extra_context)
 
     def save_user(self, request, sociallogin, form=None):
         user = super().save_user(request, sociallogin, form)

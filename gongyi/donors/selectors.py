@@ -78,6 +78,18 @@ def wechat_login_available() -> bool:
     return SocialApp.objects.filter(provider=WEIXIN).exists()
 
 
+def payer_openid(request) -> str:
+    """The openid a JSAPI payment of this request pays with: the signed-in donor's, else the one a silent
+    sign-in inside WeChat kept in the session (``wechat.silent``); "" when there is none."""
+    from gongyi.donors.wechat.silent import session_openid
+
+    if request.user.is_authenticated:
+        linked = wechat_openids(request.user)
+        if linked:
+            return linked[0]
+    return session_openid(request)
+
+
 def in_wechat(request) -> bool:
     return "MicroMessenger" in request.headers.get("user-agent", "")
 

@@ -126,6 +126,7 @@ def give(request, project_id: int):
                         project_id=project.pk,
                         amount_fen=form.cleaned_data["amount"],
                         gateway=gateway,
+                        channel=_channel_for(request, gateway),
                         donor_name=form.cleaned_data["donor"],
                         anonymous=form.cleaned_data["anonymous"],
                         message=form.cleaned_data["message"],
@@ -165,15 +166,34 @@ def give(request, project_id: int):
     )
 
 
+MOBILE_MARKERS = ("Mobile", "Android", "iPhone", "iPad", "HarmonyOS")
+
+
+def _channel_for(request, gateway: str) -> str:
+    """How the donor pays on this device: inside WeChat with an openid, WeChat's in-app cashier (JSAPI); on a
+    phone, the provider's mobile web cashier; on a computer (or in WeChat without an openid), a page or QR code."""
+    from gongyi.donors.selectors import in_wechat, payer_openid
+
+    agent = request.headers.get("user-agent", "")
+    mobile = any(marker in agent for marker in MOBILE_MARKERS)
+    if gateway == "wechatpay":
+        if in_wechat(request):
+            return "jsapi" if payer_openid(request) else "native"
+        return "h5" if mobile else "native"
+    if gateway == "alipay":
+        return "wap" if mobile else "page"
+    return "h5"
+
+
 def _start_payment(request, order):
     """Hand the donor to the gateway: a page to open, a QR code to scan, or WeChat's in-app cashier."""
     from gongyi.payments.interface import GatewayError
 
     payer_id = ""
-    if request.user.is_authenticated and order.gateway == "wechatpay":
-        from gongyi.donors.selectors import wechat_openids
+    if order.gateway == "wechatpay":
+        from gongyi.donors.selectors import payer_openid
 
-        payer_id = next(iter(wechat_openids(request.user)), "")
+        payer_id = payer_openid(request)
     try:
         start = get_gateway(order.gateway).create_payment(
             order=order,

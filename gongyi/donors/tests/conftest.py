@@ -67,8 +67,7 @@ def aliyun_server():
 @pytest.fixture
 def wechat(settings, wechat_server):
     """The WeChat provider pointed at the local fake, with the fake's AppID and secret."""
-    if WEIXIN_APP not in settings.INSTALLED_APPS:
-        pytest.skip(f"{WEIXIN_APP} is not in INSTALLED_APPS yet: run with --ds=gongyi.donors.testsettings")
+    assert WEIXIN_APP in settings.INSTALLED_APPS
     wechat_server.reset()
     provider = dict(settings.SOCIALACCOUNT_PROVIDERS["weixin"])
     provider.update(

@@ -110,3 +110,80 @@ def test_a_phone_donor_can_link_wechat_and_then_sees_both(client, wechat, sms_ou
 def test_the_wechat_button_shows_only_when_configured(client, settings):
     page = client.get("/me/").content.decode()
     assert "wechat-login" not in page
+
+
+# --- silent sign-in on opening a donor page inside WeChat -------------------------------------------------------
+
+WECHAT_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Mobile/15E148 MicroMessenger/8.0.50(0x1800323a) NetType/WIFI Language/zh_CN"
+)
+
+
+def open_in_wechat(client, path: str):
+    return client.get(path, HTTP_USER_AGENT=WECHAT_UA, HTTP_ACCEPT="text/html,application/xhtml+xml")
+
+
+def test_a_silent_try_signs_in_the_account_that_holds_the_openid_and_returns_to_the_page(client, wechat):
+    project = make_project()
+    client.get(authorize(start(client)))  # the donor signed in with WeChat once before
+    user_id = client.session["_auth_user_id"]
+    client.logout()
+
+    page = f"/projects/{project.pk}/?from=share"
+    leaving = open_in_wechat(client, page)
+    assert leaving.status_code == 302
+    query = parse_qs(urlsplit(leaving["Location"]).query)
+    assert leaving["Location"].startswith(wechat.base_url + "/connect/oauth2/authorize?")
+    assert query["scope"] == ["snsapi_base"] and leaving["Location"].endswith("#wechat_redirect")
+
+    back = client.get(authorize(leaving["Location"]), HTTP_USER_AGENT=WECHAT_UA)
+    assert back.status_code == 302 and back["Location"] == page
+    assert client.session["_auth_user_id"] == user_id
+    assert open_in_wechat(client, page).status_code == 200
+
+
+def test_a_silent_try_with_an_unknown_openid_makes_no_account_and_keeps_the_openid_for_paying(client, wechat):
+    from gongyi.donors.wechat.silent import SESSION_OPENID
+
+    leaving = open_in_wechat(client, "/")
+    back = client.get(authorize(leaving["Location"]), HTTP_USER_AGENT=WECHAT_UA)
+    assert back.status_code == 302 and back["Location"] == "/"
+    assert "_auth_user_id" not in client.session
+    assert not SocialAccount.objects.exists()
+    assert client.session[SESSION_OPENID] == OPENID
+    # Tried once per session: the next pages open directly.
+    assert open_in_wechat(client, "/").status_code == 200
+    assert open_in_wechat(client, "/drives/").status_code == 200
+
+
+def test_a_failed_silent_try_goes_back_to_the_page_and_never_loops(client, wechat):
+    leaving = open_in_wechat(client, "/drives/")
+    state = parse_qs(urlsplit(leaving["Location"]).query)["state"][0]
+    # WeChat came back without a code (refused or failed).
+    back = client.get("/me/auth/weixin/login/callback/", {"state": state}, HTTP_USER_AGENT=WECHAT_UA)
+    assert back.status_code == 302 and back["Location"] == "/drives/"
+    assert "_auth_user_id" not in client.session
+    assert open_in_wechat(client, "/drives/").status_code == 200
+
+
+def test_only_donor_pages_opened_in_wechat_take_the_detour(client, wechat, settings):
+    from gongyi.donors.wechat.silent import SESSION_TRIED
+
+    def detoured(response) -> bool:
+        return response.get("Location", "").startswith(wechat.base_url)
+
+    assert not detoured(client.get("/"))  # another browser
+    for path in ("/api/v1/projects", "/office/", "/admin/", "/me/auth/login/", "/oversight/complaints/new/"):
+        assert not detoured(open_in_wechat(client, path)), path
+    assert not detoured(client.post("/me/", HTTP_USER_AGENT=WECHAT_UA))
+    assert not detoured(client.get("/", HTTP_USER_AGENT=WECHAT_UA, HTTP_ACCEPT="application/json"))
+    assert SESSION_TRIED not in client.session
+    settings.GONGYI_WECHAT_SILENT_SIGNIN = False
+    assert not detoured(open_in_wechat(client, "/"))
+    settings.GONGYI_WECHAT_SILENT_SIGNIN = True
+    assert detoured(open_in_wechat(client, "/"))
+
+
+def test_without_wechat_configured_nothing_is_tried(client):
+    assert open_in_wechat(client, "/").status_code == 200
