@@ -70,6 +70,7 @@ def load_donors_demo() -> DonorsDemoReport | None:
     unit_user, unit_password, unit_secret = _office_user(UNIT_USERNAME)
     unit_name = _unit_membership(unit_user)
     _progress_update(office_user, organisation)
+    _pending_expenditure(office_user, organisation)
     return DonorsDemoReport(
         donor_phone=DEMO_PHONE,
         donor_gifts_added=added,
@@ -234,4 +235,42 @@ def _progress_update(user, organisation) -> None:
         text="截至本周，项目已向首批受助家庭拨付救助款，后续进展将持续公开。感谢每一位捐赠人！",
         photos=[],
         actor=user,
+    )
+
+
+def _pending_expenditure(user, organisation) -> None:
+    """The organisation's own spending record with a voucher, waiting for federation finance's approvals."""
+    from io import BytesIO
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+    from PIL import Image
+
+    from gongyi.spending.models import Expenditure
+    from gongyi.spending.selectors import accounts_for_project
+    from gongyi.spending.services import add_voucher, record_expenditure
+
+    project = next((p for p in _demo_projects() if p.organisation_id == organisation.pk), None)
+    if project is None or Expenditure.objects.filter(recorded_by=user).exists():
+        return
+    amount_fen = min(86_000, accounts_for_project(project).balance_fen // 10)
+    if amount_fen <= 0:
+        return
+    expenditure = record_expenditure(
+        project=project,
+        category="materials",
+        amount_fen=amount_fen,
+        payee="鄂州市鄂城区爱心文具批发部",
+        purpose="为受助学生采购秋季学期书包和文具（机构后台登记，待慈善总会财务审批）",
+        spent_on=timezone.localdate(),
+        recorded_by=user,
+    )
+    scan = BytesIO()
+    Image.new("RGB", (420, 594), "white").save(scan, "PDF")
+    add_voucher(
+        expenditure=expenditure,
+        file=SimpleUploadedFile("invoice.pdf", scan.getvalue(), "application/pdf"),
+        kind="invoice",
+        description="增值税普通发票（演示）",
+        uploaded_by=user,
     )

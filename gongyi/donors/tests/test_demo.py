@@ -49,6 +49,9 @@ def test_loading_twice_adds_nothing_and_keeps_the_sign_in_details(demo):
     assert (again.office_password, again.office_totp_secret) == (demo.office_password, demo.office_totp_secret)
     assert OrderContact.objects.filter(phone="+86" + DEMO_PHONE).count() == 3
     assert len(demo.lines()) == 4 and DEMO_PHONE in demo.lines()[0]
+    from gongyi.spending.models import Expenditure
+
+    assert Expenditure.objects.filter(recorded_by__username=demo.office_username).count() == 1
 
 
 def test_the_demo_office_user_signs_in_with_password_and_totp(demo):
@@ -59,3 +62,10 @@ def test_the_demo_office_user_signs_in_with_password_and_totp(demo):
     assert done.status_code == 302
     page = client.get("/office/").content.decode()
     assert "鄂州市慈善总会" in page
+    # The organisation's own spending record waits for the federation's finance approvals, with its voucher.
+    from gongyi.spending.models import Expenditure
+
+    pending = Expenditure.objects.get(recorded_by__username=demo.office_username)
+    assert (pending.status, pending.vouchers.count()) == ("pending", 1)
+    detail = client.get(f"/office/expenditures/{pending.pk}/").content.decode()
+    assert "爱心文具批发部" in detail and "0/2" in detail
