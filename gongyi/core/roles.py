@@ -1,9 +1,9 @@
 """Who is the regulator and who is federation staff: the one place the whole platform asks.
 
 * **The regulator** (民政局, read-only oversight): an active user in the Django group ``regulator`` (made by
-  the oversight app's migration ``0003``), or holding an active aid role ``regulator`` when ``gongyi.aid``
-  is installed. The regulator reads everything and changes nothing; ``gongyi.oversight.middleware``
-  refuses every unsafe request of a user who is the regulator and not also federation staff.
+  the oversight app's migration ``0003``), or holding an active aid role ``regulator``. The regulator reads
+  everything and changes nothing; ``gongyi.oversight.middleware`` refuses every unsafe request of a user who
+  is the regulator and not also federation staff.
 * **Federation staff** (市慈善总会): an active superuser, a user holding ``backoffice.see_all``, or a member
   of the group ``federation_staff``.
 
@@ -13,8 +13,6 @@ on the next request.
 """
 
 from __future__ import annotations
-
-from django.apps import apps
 
 REGULATOR_GROUP = "regulator"
 FEDERATION_STAFF_GROUP = "federation_staff"
@@ -30,8 +28,8 @@ def _in_group(user, name: str) -> bool:
 
 
 def holds_aid_regulator_role(user) -> bool:
-    """Whether the user holds an active aid ``regulator`` role (False when the aid app is not installed)."""
-    if not _active(user) or not apps.is_installed("gongyi.aid"):
+    """Whether the user holds an active aid ``regulator`` role."""
+    if not _active(user):
         return False
     from gongyi.aid.models import AidRole, Role
 

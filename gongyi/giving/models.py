@@ -41,7 +41,12 @@ class Gift(models.Model):
             models.CheckConstraint(condition=models.Q(amount_fen__gt=0), name="gift_amount_positive"),
             models.CheckConstraint(condition=models.Q(matched_fen__gte=0), name="gift_matched_nonneg"),
         ]
-        indexes = [models.Index(fields=["project", "-id"])]
+        indexes = [
+            models.Index(fields=["project", "-id"]),
+            # The daily report, fraud signals and pool windows select gifts by payment time.
+            models.Index(fields=["project", "paid_at"], name="gift_project_paid_at"),
+            models.Index(fields=["paid_at"], name="gift_paid_at"),
+        ]
 
     def __str__(self) -> str:
         return self.certificate_no

@@ -60,7 +60,11 @@ class Order(models.Model):
                 name="order_paid_has_txn",
             ),
         ]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            # Reconciliation reads one gateway's paid orders of one day.
+            models.Index(fields=["gateway", "paid_at"], name="order_gateway_paid_at"),
+        ]
 
     def __str__(self) -> str:
         return self.out_trade_no

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import AnonymousUser, Group, Permission
 
 from gongyi.core.roles import (
     FEDERATION_STAFF_GROUP,
     REGULATOR_GROUP,
     can_oversee,
-    holds_aid_regulator_role,
     is_federation_staff,
     is_read_only,
     is_regulator,
@@ -66,12 +64,6 @@ def test_roles_end_with_the_account_and_follow_group_changes(django_user_model):
     assert not is_regulator(active)  # nothing cached on the user
 
 
-@pytest.mark.skipif(apps.is_installed("gongyi.aid"), reason="the aid app is installed")
-def test_without_the_aid_app_no_aid_role_is_looked_up(django_user_model):
-    assert holds_aid_regulator_role(user(django_user_model, "x")) is False
-
-
-@pytest.mark.skipif(not apps.is_installed("gongyi.aid"), reason="needs gongyi.aid in INSTALLED_APPS")
 def test_an_active_aid_regulator_role_makes_the_regulator(django_user_model):
     from gongyi.aid.models import AidRole, Role
 

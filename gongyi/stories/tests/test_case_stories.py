@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,13 +23,7 @@ from gongyi.stories.services import (
 )
 from gongyi.stories.tests.helpers import jpeg, staff
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        not apps.is_installed("gongyi.aid"),
-        reason="gongyi.aid is not in INSTALLED_APPS yet: run with --ds=gongyi.reports.testsettings",
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 
 def case_story(case, project, **changes) -> StoryInput:
