@@ -84,7 +84,12 @@ SOCIALACCOUNT_PROVIDERS = {
     }
 }
 # Inside WeChat, the first donor page tries a silent snsapi_base sign-in once per session (donors/wechat/silent.py).
-GONGYI_WECHAT_SILENT_SIGNIN = _env("GONGYI_WECHAT_SILENT_SIGNIN", "1") not in ("0", "false", "no")
+GONGYI_WECHAT_SILENT_SIGNIN = _env("GONGYI_WECHAT_SILENT_SIGNIN", "1").strip().lower() not in {
+    "0",
+    "false",
+    "no",
+    "off",
+}
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_STORE_TOKENS = False

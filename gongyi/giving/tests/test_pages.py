@@ -34,3 +34,14 @@ def test_times_are_stored_utc_and_shown_in_shanghai(client):
     assert gift.paid_at == paid_at and gift.paid_at.utcoffset().total_seconds() == 0
     page = client.get(f"/projects/{project.pk}/").content.decode()
     assert "5月20日 10:05" in page
+
+
+def test_the_project_page_leads_to_a_complaint_about_that_project(client):
+    project = make_project()
+    page = client.get(f"/projects/{project.pk}/").content.decode()
+    link = f"/oversight/complaints/new/?kind=project&amp;ref={project.pk}"
+    assert link in page
+    form = client.get(link.replace("&amp;", "&")).content.decode()
+    assert 'value="project" selected' in form and f'value="{project.pk}"' in form
+    english = client.get(f"/projects/{project.pk}/", headers={"accept-language": "en"}).content.decode()
+    assert "Questions about this project? File a complaint" in english

@@ -62,7 +62,11 @@ def test_a_phone_browser_goes_to_the_mobile_cashier_and_a_computer_gets_a_qr_cod
     assert "redirect_url=" in on_phone["Location"]
 
     on_computer = give(client, project, COMPUTER)
-    assert on_computer.status_code == 200 and "<svg" in on_computer.content.decode()
+    page = on_computer.content.decode()
+    assert on_computer.status_code == 200 and "<svg" in page
+    # The code stays until the order is paid: the page polls the order, it does not leave after a few seconds.
+    qr_order = Order.objects.order_by("-id").first()
+    assert 'http-equiv="refresh"' not in page and f"/api/v1/orders/{qr_order.out_trade_no}" in page
     assert [o.channel for o in Order.objects.order_by("id")] == ["h5", "native"]
     created = wechatpay.server.state.wechat_created
     assert all("payer" not in created[o.out_trade_no] for o in Order.objects.all())
