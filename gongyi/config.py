@@ -53,6 +53,7 @@ class Config:
     sandbox_key: str
     public_base_url: str
     huey_immediate: bool
+    redis_url: str = ""
 
     @classmethod
     def from_environment(cls) -> Config:
@@ -87,4 +88,5 @@ class Config:
             sandbox_key=sandbox_key,
             public_base_url=os.environ.get("GONGYI_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             huey_immediate=_flag("GONGYI_HUEY_IMMEDIATE"),
+            redis_url=os.environ.get("GONGYI_REDIS_URL", "").strip(),
         )

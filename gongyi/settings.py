@@ -150,9 +150,19 @@ HUEY = {
     "immediate": CONFIG.huey_immediate,
     "consumer": {"workers": 2, "worker_type": "thread"},
 }
-if os.environ.get("GONGYI_REDIS_URL"):
-    HUEY = {**HUEY, "huey_class": "huey.RedisHuey", "url": os.environ["GONGYI_REDIS_URL"]}
+if CONFIG.redis_url:
+    HUEY = {**HUEY, "huey_class": "huey.RedisHuey", "url": CONFIG.redis_url}
     HUEY.pop("filename")
+
+# The cache holds sign-in rate limits, allauth's used TOTP codes and the dashboard snapshot: with several server
+# processes it must be shared (Redis), else each process counts on its own (check ``core.W001``).
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CONFIG.redis_url, "KEY_PREFIX": "gongyi"}
+        if CONFIG.redis_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "gongyi"}
+    )
+}
 
 GONGYI = {
     "PUBLIC_BASE_URL": CONFIG.public_base_url,

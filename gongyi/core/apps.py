@@ -21,4 +21,6 @@ class CoreConfig(AppConfig):
     verbose_name = "核心"
 
     def ready(self):
+        from gongyi.core import checks  # noqa: F401 - registers the system checks
+
         connection_created.connect(_register_sqlite_functions, dispatch_uid="gongyi_sqlite_functions")
