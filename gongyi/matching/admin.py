@@ -5,7 +5,14 @@ from django.contrib import admin, messages
 
 from gongyi.ledger.admin import ReadOnlyAdmin
 from gongyi.matching.models import DonorFlag, IncentiveAward, IncentiveRule, Match, MatchingPool, PoolTranche
-from gongyi.matching.services import PoolRuleError, prepare_pool, save_pool, validate_pool_rules
+from gongyi.matching.services import (
+    PoolRuleError,
+    pool_related_snapshot,
+    prepare_pool,
+    record_pool_related_change,
+    save_pool,
+    validate_pool_rules,
+)
 
 
 class MatchingPoolForm(forms.ModelForm):
@@ -53,8 +60,18 @@ class MatchingPoolAdmin(admin.ModelAdmin):
     inlines = [TrancheInline, IncentiveRuleInline]
 
     def save_model(self, request, obj, form, change):
+        # The related rules as they were, kept on the request (the admin instance is shared between requests).
+        request.gongyi_pool_related_before = (
+            pool_related_snapshot(MatchingPool.objects.get(pk=obj.pk)) if change else None
+        )
         save_pool(pool=obj, actor=request.user)
         messages.info(request, f"配捐池已保存；池内余额 {obj.left_fen / 100:.2f} 元已记入账簿。")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        record_pool_related_change(
+            pool=form.instance, before=getattr(request, "gongyi_pool_related_before", None), actor=request.user
+        )
 
 
 @admin.register(Match)

@@ -99,6 +99,33 @@ def save_pool(*, pool: MatchingPool, actor=None) -> MatchingPool:
     return pool
 
 
+def pool_related_snapshot(pool: MatchingPool) -> dict:
+    """The pool's rules kept outside its row: the projects it matches, its tranches and its incentive rules."""
+    from gongyi.oversight.audit import rule_snapshot
+
+    return {
+        "projects": sorted(pool.projects.values_list("pk", flat=True)),
+        "tranches": [rule_snapshot(t, exclude=("pool",)) for t in pool.tranches.order_by("pk")],
+        "incentive_rules": [rule_snapshot(r, exclude=("pool",)) for r in pool.incentive_rules.order_by("pk")],
+    }
+
+
+EMPTY_RELATED = {"projects": [], "tranches": [], "incentive_rules": []}
+
+
+def record_pool_related_change(*, pool: MatchingPool, before: dict | None, actor=None):
+    """Record a change of the pool's projects, tranches or incentive rules (the admin saves them after the pool)."""
+    from gongyi.oversight.audit import record_rule_change
+
+    return record_rule_change(
+        actor=actor,
+        subject=pool,
+        before=before or EMPTY_RELATED,
+        after=pool_related_snapshot(pool),
+        note="配捐项目、分批释放与激励规则",
+    )
+
+
 def sync_pool_funding(*, pool: MatchingPool) -> int:
     """Post the difference between the pool's total and what has been credited to it as funding."""
     account = pool_account(pool)

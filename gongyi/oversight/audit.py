@@ -15,6 +15,7 @@ a random-ratio seed never reaches the audit trail before it is published (its SH
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Iterable
 
@@ -32,8 +33,16 @@ def _is_secret(name: str) -> bool:
     return lowered.endswith(SECRET_SUFFIXES) or any(part in lowered for part in SECRET_PARTS)
 
 
+class _UtcEncoder(DjangoJSONEncoder):
+    # One instant, one text: an aware time in UTC, so a form's local time is not a change of the rule.
+    def default(self, o):
+        if isinstance(o, datetime.datetime) and o.tzinfo is not None:
+            o = o.astimezone(datetime.UTC)
+        return super().default(o)
+
+
 def _json_safe(value):
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    return json.loads(json.dumps(value, cls=_UtcEncoder))
 
 
 def rule_snapshot(instance: models.Model, *, exclude: Iterable[str] = ()) -> dict:
