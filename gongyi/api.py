@@ -11,6 +11,7 @@ from ninja.errors import HttpError, ValidationError
 from gongyi.aid.api import router as aid_router
 from gongyi.backoffice.api import router as backoffice_router
 from gongyi.campaigns.api import router as campaigns_router
+from gongyi.dashboard.api import router as dashboard_router
 from gongyi.donors.api import router as donors_router
 from gongyi.drives.api import router as drives_router
 from gongyi.funds.api import router as funds_router
@@ -61,6 +62,7 @@ api.add_router("/oversight", oversight_router)
 api.add_router("/drives", drives_router)
 api.add_router("/stories", stories_router)
 api.add_router("/reports", reports_router)
+api.add_router("/dashboard", dashboard_router)
 api.add_router("/aid", aid_router)
 api.add_router("/inkind", inkind_router)
 api.add_router("/funds", funds_router)

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "gongyi.backoffice",
     "gongyi.stories",
     "gongyi.reports",
+    "gongyi.dashboard",
     "gongyi.demo",
 ]
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("drives/", include("gongyi.drives.urls")),
     path("stories/", include("gongyi.stories.urls")),
     path("reports/", include("gongyi.reports.urls")),
+    path("dashboard/", include("gongyi.dashboard.urls")),
     path("aid/", include("gongyi.aid.urls")),
     path("inkind/", include("gongyi.inkind.urls")),
     path("funds/", include("gongyi.funds.urls")),
