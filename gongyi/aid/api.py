@@ -1,6 +1,7 @@
-"""Aid API under /api/v1/aid. Public: programmes, running notices, objections. Staff (signed in, with an
-aid role): cases through ``selectors.visible_cases`` only — masked by default; personal data only from
-``POST /cases/{number}/personal`` with a reason, which writes the access log.
+"""Aid API under /api/v1/aid. Public: programmes, running notices, objections (rate-limited, see
+``aid.throttle``). Staff (``aid_auth``: signed in, an aid role, TOTP enrolled and used in this session —
+401 / 403 otherwise, as the staff pages): cases through ``selectors.visible_cases`` only — masked by
+default; personal data only from ``POST /cases/{number}/personal`` with a reason, which writes the access log.
 
 A case outside the caller's scope is 404 (its existence is not confirmed); a case in scope but an action
 the caller's role may not take is 403; a refused action is 400 naming the field.
@@ -10,19 +11,38 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from django.http import HttpResponse
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.security import django_auth
 
 from gongyi.aid import selectors, services
 from gongyi.aid.access import AccessRefused, export_beneficiary, reveal_case
 from gongyi.aid.calculator import CalculationRefused, CaseFacts, Deductions, ParamsError, calculate
 from gongyi.aid.calculator import Invoice as InvoiceLine
 from gongyi.aid.models import AidCase, AidProgramme, CaseStatus, Objection
+from gongyi.aid.throttle import consume_objection
+from gongyi.core.mfa import MFASessionAuth
 from gongyi.orgs.models import Region
 
 router = Router(tags=["aid"])
+
+
+class AidAuth(MFASessionAuth):
+    """Session auth (CSRF on writes) for the staff operations, as the staff pages (``gongyi.core.mfa``): 401
+    signed out; 403 without an aid role, without TOTP, or in a session that never used it."""
+
+    def __init__(self, csrf: bool = True) -> None:
+        super().__init__(
+            selectors.scope_of,
+            attr="aid_scope",
+            no_access_message="没有救助工作权限",
+            mfa_message="救助工作需要两步验证：请先在网页上启用身份验证器，并用密码和验证码登录",
+            csrf=csrf,
+        )
+
+
+aid_auth = AidAuth()
 
 
 class ErrorOut(Schema):
@@ -37,7 +57,7 @@ def _error(status: int, field: str, message: str) -> Status:
     )
 
 
-ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 
 
 def _scoped(request):
@@ -163,9 +183,21 @@ class ObjectionOut(Schema):
 
 
 @router.post(
-    "/notices/{notice_id}/objections", response={201: ObjectionOut, **ERRORS}, summary="对公示提出异议（公开）"
+    "/notices/{notice_id}/objections",
+    response={201: ObjectionOut, 429: ErrorOut, **ERRORS},
+    summary="对公示提出异议（公开，按地址和公示限频）",
 )
-def object_to_notice(request, notice_id: int, payload: ObjectionIn):
+def object_to_notice(request, response: HttpResponse, notice_id: int, payload: ObjectionIn):
+    refused = consume_objection(request, notice_id)
+    if refused is not None:
+        response["Retry-After"] = str(refused.retry_after)
+        return Status(
+            429,
+            {
+                "message": refused.message,
+                "errors": [{"field": "", "message": refused.message, "limit": refused.limit.code}],
+            },
+        )
     try:
         objection = services.file_objection(notice_id=notice_id, text=payload.text, contact=payload.contact)
     except services.AidError as exc:
@@ -212,7 +244,7 @@ class CaseFilter(Schema):
     village: str | None = None
 
 
-@router.get("/cases", response=list[CaseRowOut], auth=django_auth, summary="本辖区的救助案件（脱敏）")
+@router.get("/cases", response=list[CaseRowOut], auth=aid_auth, summary="本辖区的救助案件（脱敏）")
 def cases(request, filters: Query[CaseFilter]):
     _scoped(request)
     qs = selectors.visible_cases(request.user)
@@ -323,7 +355,7 @@ def _detail(user, c: AidCase) -> dict:
     return data
 
 
-@router.get("/cases/{case_number}", response={200: CaseOut, **ERRORS}, auth=django_auth, summary="案件详情（脱敏）")
+@router.get("/cases/{case_number}", response={200: CaseOut, **ERRORS}, auth=aid_auth, summary="案件详情（脱敏）")
 def case_detail(request, case_number: str):
     return _detail(request.user, _case(request, case_number))
 
@@ -336,7 +368,7 @@ class RevealIn(Schema):
 @router.post(
     "/cases/{case_number}/personal",
     response={200: dict, **ERRORS},
-    auth=django_auth,
+    auth=aid_auth,
     summary="查阅个人信息（记录访问日志）",
 )
 def case_personal(request, case_number: str, payload: RevealIn):
@@ -353,7 +385,7 @@ def case_personal(request, case_number: str, payload: RevealIn):
 @router.post(
     "/cases/{case_number}/export",
     response={200: dict, **ERRORS},
-    auth=django_auth,
+    auth=aid_auth,
     summary="导出受助人个人信息（本人请求）",
 )
 def case_export(request, case_number: str, payload: RevealIn):
@@ -376,7 +408,7 @@ class StationOut(Schema):
     staff: int
 
 
-@router.get("/stations", response=list[StationOut], auth=django_auth, summary="本辖区的服务站")
+@router.get("/stations", response=list[StationOut], auth=aid_auth, summary="本辖区的服务站")
 def stations(request):
     _scoped(request)
     return [
@@ -401,7 +433,7 @@ class CoverageOut(Schema):
     stations_by_level: dict
 
 
-@router.get("/coverage", response=CoverageOut, auth=django_auth, summary="服务站覆盖情况")
+@router.get("/coverage", response=CoverageOut, auth=aid_auth, summary="服务站覆盖情况")
 def coverage(request):
     _scoped(request)
     report = selectors.coverage_report(request.user)
@@ -436,7 +468,7 @@ class AccessLogOut(Schema):
     channel: str
 
 
-@router.get("/access-log", response=list[AccessLogOut], auth=django_auth, summary="个人信息访问日志（监管）")
+@router.get("/access-log", response=list[AccessLogOut], auth=aid_auth, summary="个人信息访问日志（监管）")
 def access_log(request, case_number: str | None = None, user: str | None = None):
     _scoped(request)
     _forbid_unless(selectors.can_browse_access_log(request.user), "只有监管部门和慈善总会可以查看访问日志")
@@ -487,7 +519,7 @@ class CaseIn(Schema):
     other_charity_fen: int = 0
 
 
-@router.post("/cases", response={201: CaseRowOut, **ERRORS}, auth=django_auth, summary="受理救助申请")
+@router.post("/cases", response={201: CaseRowOut, **ERRORS}, auth=aid_auth, summary="受理救助申请")
 def create_case(request, payload: CaseIn):
     scope = _scoped(request)
     programme = AidProgramme.objects.filter(code=payload.programme).first()
@@ -546,7 +578,7 @@ class InvoiceIn(Schema):
 
 
 @router.post(
-    "/cases/{case_number}/invoices", response={200: CaseOut, **ERRORS}, auth=django_auth, summary="登记医疗费用票据"
+    "/cases/{case_number}/invoices", response={200: CaseOut, **ERRORS}, auth=aid_auth, summary="登记医疗费用票据"
 )
 def add_invoice(request, case_number: str, payload: InvoiceIn):
     return _act(
@@ -570,9 +602,7 @@ class ConsentIn(Schema):
     text_version: str = "2026-01"
 
 
-@router.post(
-    "/cases/{case_number}/consents", response={200: CaseOut, **ERRORS}, auth=django_auth, summary="记录单独同意"
-)
+@router.post("/cases/{case_number}/consents", response={200: CaseOut, **ERRORS}, auth=aid_auth, summary="记录单独同意")
 def add_consent(request, case_number: str, payload: ConsentIn):
     return _act(
         request,
@@ -584,7 +614,7 @@ def add_consent(request, case_number: str, payload: ConsentIn):
     )
 
 
-@router.post("/cases/{case_number}/submit", response={200: CaseOut, **ERRORS}, auth=django_auth, summary="提交审核")
+@router.post("/cases/{case_number}/submit", response={200: CaseOut, **ERRORS}, auth=aid_auth, summary="提交审核")
 def submit(request, case_number: str):
     return _act(
         request, case_number, selectors.INTAKE_ROLES, lambda case: services.submit_case(actor=request.user, case=case)
@@ -599,7 +629,7 @@ class ReviewIn(Schema):
     amount_fen: int | None = None
 
 
-@router.post("/cases/{case_number}/reviews", response={200: CaseOut, **ERRORS}, auth=django_auth, summary="审核")
+@router.post("/cases/{case_number}/reviews", response={200: CaseOut, **ERRORS}, auth=aid_auth, summary="审核")
 def review(request, case_number: str, payload: ReviewIn):
     case = _case(request, case_number)
     if not selectors.can_review(request.user, case):
@@ -632,7 +662,7 @@ class DisbursementIn(Schema):
 
 
 @router.post(
-    "/cases/{case_number}/disbursements", response={200: CaseOut, **ERRORS}, auth=django_auth, summary="拨付救助款"
+    "/cases/{case_number}/disbursements", response={200: CaseOut, **ERRORS}, auth=aid_auth, summary="拨付救助款"
 )
 def disburse(request, case_number: str, payload: DisbursementIn):
     return _act(
@@ -652,7 +682,7 @@ class FollowUpIn(Schema):
 
 
 @router.post(
-    "/cases/{case_number}/follow-ups", response={200: CaseOut, **ERRORS}, auth=django_auth, summary="登记跟踪服务"
+    "/cases/{case_number}/follow-ups", response={200: CaseOut, **ERRORS}, auth=aid_auth, summary="登记跟踪服务"
 )
 def follow_up(request, case_number: str, payload: FollowUpIn):
     return _act(
@@ -663,7 +693,7 @@ def follow_up(request, case_number: str, payload: FollowUpIn):
     )
 
 
-@router.post("/cases/{case_number}/close", response={200: CaseOut, **ERRORS}, auth=django_auth, summary="结案")
+@router.post("/cases/{case_number}/close", response={200: CaseOut, **ERRORS}, auth=aid_auth, summary="结案")
 def close(request, case_number: str):
     return _act(
         request, case_number, selectors.CLOSE_ROLES, lambda case: services.close_case(actor=request.user, case=case)
@@ -677,7 +707,7 @@ class ResolutionIn(Schema):
 
 
 @router.post(
-    "/objections/{objection_id}/resolution", response={200: dict, **ERRORS}, auth=django_auth, summary="处理公示异议"
+    "/objections/{objection_id}/resolution", response={200: dict, **ERRORS}, auth=aid_auth, summary="处理公示异议"
 )
 def resolve(request, objection_id: int, payload: ResolutionIn):
     _scoped(request)
@@ -713,7 +743,7 @@ class CalculateIn(Schema):
     received_this_year_fen: int = 0
 
 
-@router.post("/calculate", response={200: dict, **ERRORS}, auth=django_auth, summary="救助金额测算（不保存）")
+@router.post("/calculate", response={200: dict, **ERRORS}, auth=aid_auth, summary="救助金额测算（不保存）")
 def calculate_preview(request, payload: CalculateIn):
     _scoped(request)
     programme = AidProgramme.objects.filter(code=payload.programme).first()

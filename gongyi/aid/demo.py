@@ -374,11 +374,35 @@ STAGE_REVIEWS = {"draft": 0, "village": 0, "township": 1, "district": 2, "city":
 NOTICE_AGO = {"notice": 2, "objection": 3, "approved": 12, "disbursed": 20}
 
 
+# The logins ``gongyi demo`` prints (all of them are in ``AidDemoReport.logins``).
+SHOWN_LOGINS = (
+    "aid_federation",
+    "aid_city",
+    "aid_regulator",
+    "aid_district_huarong",
+    "aid_township_duandian",
+    "aid_village_duandiancun",
+    "aid_social_worker",
+)
+
+
 @dataclass
 class AidDemoReport:
     cases_added: int
     password: str | None
     logins: list[tuple[str, str]]  # (username, what they are)
+    totp_secrets: dict[str, str] = field(default_factory=dict)  # username → TOTP secret (base32)
+
+    def lines(self, shown: tuple[str, ...] = SHOWN_LOGINS) -> list[str]:
+        """What ``gongyi demo`` prints: staff sign in at /me/auth/login/ with the password, then a TOTP code."""
+        lines = [
+            f"aid casework: {self.cases_added} cases added; staff sign in at /me/auth/login/?next=/aid/ with "
+            f"password {self.password} and a code from an authenticator app holding the user's TOTP secret:"
+        ]
+        for username, role in self.logins:
+            if username in shown:
+                lines.append(f"  {username:<24} TOTP secret {self.totp_secrets.get(username, '?')}  {role}")
+        return lines
 
 
 def _password() -> tuple[str, str | None]:
@@ -392,15 +416,31 @@ def _password() -> tuple[str, str | None]:
     return password, password
 
 
-def _user(username: str, password_hash: str, label: str, logins: list):
-    """A demo staff user sharing the demo password (hashed once: thirty PBKDF2 runs would be slow)."""
+def _staff_user(username: str, password_hash: str, label: str, logins: list, totp_secrets: dict):
+    """A demo staff user sharing the demo password (hashed once: thirty PBKDF2 runs would be slow), with a TOTP
+    authenticator of its own (aid pages need password + TOTP, like the back office); its secret is reported."""
     User = get_user_model()
     user = User.objects.filter(username=username).first()
     if user is None:
         user = User(username=username, email=f"{username}@example.invalid", password=password_hash)
         user.save()
     logins.append((username, label))
+    totp_secrets[username] = _totp_secret(user)
     return user
+
+
+def _totp_secret(user) -> str:
+    """The user's TOTP secret, enrolling one (allauth's ``TOTP.activate``) when there is none."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from allauth.mfa.utils import decrypt
+
+    totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if totp is not None:
+        return decrypt(totp.data["secret"])
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
 
 
 def _regions() -> dict[str, Region]:
@@ -413,25 +453,29 @@ def _regions() -> dict[str, Region]:
     return {r.code: r for r in Region.objects.filter(code__startswith="4207")}
 
 
-def _network(regions, password: str, logins: list) -> dict[str, object]:
+def _network(regions, password_hash: str, logins: list, totp_secrets: dict) -> dict[str, object]:
     users: dict[str, object] = {}
-    federation = _user("aid_federation", password, "慈善总会工作人员（全部）", logins)
+
+    def staff(username: str, label: str):
+        return _staff_user(username, password_hash, label, logins, totp_secrets)
+
+    federation = staff("aid_federation", "慈善总会工作人员（全部）")
     services.grant_role(user=federation, role=Role.FEDERATION_STAFF)
     users["federation"] = federation
-    city = _user("aid_city", password, "市级工作人员（鄂州市）", logins)
+    city = staff("aid_city", "市级工作人员（鄂州市）")
     services.grant_role(user=city, role=Role.CITY_STAFF, region=regions[CITY])
     users["city"] = city
-    regulator = _user("aid_regulator", password, "民政局监管（只读）", logins)
+    regulator = staff("aid_regulator", "民政局监管（只读）")
     services.grant_role(user=regulator, role=Role.REGULATOR)
     users["regulator"] = regulator
     for code, (name, pinyin) in DISTRICTS.items():
         services.create_station(region=regions[code], name=f"{name}慈善服务站")
-        user = _user(f"aid_district_{pinyin}", password, f"区级工作人员（{name}）", logins)
+        user = staff(f"aid_district_{pinyin}", f"区级工作人员（{name}）")
         services.grant_role(user=user, role=Role.DISTRICT_STAFF, region=regions[code])
         users[code] = user
     for code, name, _district, villages in TOWNSHIPS:
         station = services.create_station(region=regions[code], name=f"{name}慈善服务站")
-        user = _user(f"aid_township_{PINYIN[name]}", password, f"乡镇服务站（{name}）", logins)
+        user = staff(f"aid_township_{PINYIN[name]}", f"乡镇服务站（{name}）")
         services.grant_role(user=user, role=Role.STATION_STAFF, station=station)
         users[code] = user
         for village_code, village_name, has_station, staffed in villages:
@@ -439,12 +483,10 @@ def _network(regions, password: str, logins: list) -> dict[str, object]:
                 continue
             village_station = services.create_station(region=regions[village_code], name=f"{village_name}慈善服务站")
             if staffed:
-                user = _user(
-                    f"aid_village_{PINYIN[village_name]}", password, f"村服务站（{name}{village_name}）", logins
-                )
+                user = staff(f"aid_village_{PINYIN[village_name]}", f"村服务站（{name}{village_name}）")
                 services.grant_role(user=user, role=Role.STATION_STAFF, station=village_station)
                 users[village_code] = user
-    worker = _user("aid_social_worker", password, "社工（华容区）", logins)
+    worker = staff("aid_social_worker", "社工（华容区）")
     services.grant_role(user=worker, role=Role.SOCIAL_WORKER, region=regions["420703"])
     users["social_worker"] = worker
     return users
@@ -656,9 +698,10 @@ def load_aid_demo(*, today: date | None = None) -> AidDemoReport:
     today = today or timezone.localdate()
     password, new_password = _password()
     logins: list[tuple[str, str]] = []
+    totp_secrets: dict[str, str] = {}
     with transaction.atomic():
         regions = _regions()
-        users = _network(regions, make_password(password), logins)
+        users = _network(regions, make_password(password), logins, totp_secrets)
         programmes = _programmes()
     added = 0
     for person in PEOPLE:
@@ -667,7 +710,7 @@ def load_aid_demo(*, today: date | None = None) -> AidDemoReport:
         with transaction.atomic():
             if _case(person, programmes, regions, users, today) is not None:
                 added += 1
-    return AidDemoReport(cases_added=added, password=new_password or password, logins=logins)
+    return AidDemoReport(cases_added=added, password=new_password or password, logins=logins, totp_secrets=totp_secrets)
 
 
 def demo_secrets() -> list[str]:

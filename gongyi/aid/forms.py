@@ -152,6 +152,20 @@ class ResolutionForm(forms.Form):
     public_answer = forms.CharField(label="公开答复", max_length=200, required=False)
 
 
+HONEYPOT_FIELD = "website"
+
+
 class ObjectionForm(forms.Form):
     text = forms.CharField(label="异议内容", max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
     contact = forms.CharField(label="联系方式（选填，仅用于回复）", max_length=100, required=False)
+    # A field people never see (moved off screen by CSS, skipped by the tab key): bots fill it in. A filled
+    # one is refused with 400 and nothing is stored — like the complaint form (oversight), not accepted
+    # silently, so a person whose browser filled it by mistake sees why and can send again.
+    website = forms.CharField(
+        label="website", required=False, widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"})
+    )
+
+    def clean_website(self):
+        if (self.cleaned_data.get(HONEYPOT_FIELD) or "").strip():
+            raise forms.ValidationError("提交未被接受")
+        return ""

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from gongyi.aid.models import (
     ALL_REGION_ROLES,
@@ -22,6 +22,7 @@ from gongyi.aid.models import (
     AidCase,
     AidRole,
     Disbursement,
+    DisbursementMethod,
     Notice,
     NoticeStatus,
     Role,
@@ -136,6 +137,14 @@ def scope_of(user) -> Scope:
     return scope
 
 
+def needs_aid_mfa(user) -> bool:
+    """Holders of an active aid role (the regulator's included) must sign in with TOTP and may not remove it
+    (``gongyi.core.mfa.needs_mfa``). Broader than ``scope_of``: a role at a deactivated station counts too."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.pk:
+        return False
+    return AidRole.objects.filter(user_id=user.pk, is_active=True).exists()
+
+
 def _path_filter(scope: Scope, roles: Iterable[str] = READ_ROLES) -> Q | None:
     """Q over ``region_path`` for the given roles; None = nothing; Q() = everything."""
     roles = set(roles)
@@ -218,14 +227,71 @@ def public_notices(*, today: date, programme=None) -> QuerySet[Notice]:
     return qs.order_by("ends_on", "id")
 
 
-def public_disbursements(project) -> list[dict]:
-    """Aid paid from a project, by case number and amount only (for the public accounts pages)."""
-    return [
-        {"case_number": d.case.case_number, "amount_fen": d.amount_fen, "paid_on": d.paid_on, "method": d.method}
-        for d in Disbursement.objects.filter(case__programme__project=project)
-        .select_related("case")
-        .order_by("paid_on", "id")
-    ]
+MINOR_PUBLIC_NAME = "未成年人（姓名不公开）"
+
+
+@dataclass(frozen=True)
+class PublicDisbursement:
+    """One line of aid on a project's public accounts: nothing a notice did not already show."""
+
+    paid_on: date
+    programme: str
+    case_number: str
+    name: str  # as the case's notice showed it (张*, 未成年人（姓名不公开）, * once anonymised)
+    amount_fen: int
+    method: str
+    method_label: str
+    reversed: bool  # its ledger entry has been reversed (then it no longer counts in the figures)
+
+
+def public_disbursements(project) -> list[PublicDisbursement]:
+    """Aid paid from a project (its ledger entries' project), newest first, for the public accounts page.
+
+    One query, and only plain columns: the sealed ones (account holder, bank, account number) are never
+    fetched. The name is the masked one of the case's latest notice; a case without one (not expected: aid
+    is paid after the notice) falls back to the beneficiary's masked name, or the minor's label.
+    """
+    from gongyi.ledger.models import JournalEntry
+
+    latest_notice = Notice.objects.filter(case=OuterRef("case")).order_by("-id").values("masked_name")[:1]
+    rows = (
+        Disbursement.objects.filter(entry__project=project, entry__is_posted=True)
+        .annotate(
+            notice_name=Subquery(latest_notice),
+            is_reversed=Exists(JournalEntry.objects.filter(reverses=OuterRef("entry"))),
+        )
+        .order_by("-paid_on", "-id")
+        .values(
+            "paid_on",
+            "amount_fen",
+            "method",
+            "case__case_number",
+            "case__programme__name",
+            "case__applicant_under_14",
+            "case__beneficiary__masked_name",
+            "notice_name",
+            "is_reversed",
+        )
+    )
+    labels = dict(DisbursementMethod.choices)
+    result = []
+    for row in rows:
+        name = row["notice_name"]
+        if not name:
+            name = MINOR_PUBLIC_NAME if row["case__applicant_under_14"] else row["case__beneficiary__masked_name"]
+        result.append(
+            PublicDisbursement(
+                paid_on=row["paid_on"],
+                programme=row["case__programme__name"],
+                case_number=row["case__case_number"],
+                name=name or "*",
+                amount_fen=row["amount_fen"],
+                method=row["method"],
+                method_label=str(labels.get(row["method"], row["method"])),
+                reversed=row["is_reversed"],
+            )
+        )
+    return result
 
 
 # --- coverage -------------------------------------------------------------------------------------------

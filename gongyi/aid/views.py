@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -18,7 +18,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
+from django.views.generic import RedirectView
 
 from gongyi.aid import selectors, services
 from gongyi.aid.access import AccessRefused, export_beneficiary, open_document, reveal_case
@@ -37,6 +39,8 @@ from gongyi.aid.forms import (
     ReviewForm,
 )
 from gongyi.aid.models import AidProgramme, CaseStatus, Document, Objection
+from gongyi.aid.throttle import consume_objection
+from gongyi.core.mfa import mfa_page
 from gongyi.orgs.models import Region
 
 # --- public -----------------------------------------------------------------------------------------------
@@ -65,6 +69,18 @@ def notices(request, programme_code: str | None = None):
 
 @require_POST
 def object_to_notice(request, notice_id: int):
+    """Anyone may object. Rate-limited per address and per notice (``aid.throttle``: 429 naming the limit);
+    a filled honeypot is refused (400). Either way nothing is written."""
+    refused = consume_objection(request, notice_id)
+    if refused is not None:
+        response = render(
+            request,
+            "aid/objection_filed.html",
+            {"objection": None, "error": refused.message, "limit": refused.limit.code},
+            status=429,
+        )
+        response["Retry-After"] = str(refused.retry_after)
+        return response
     form = ObjectionForm(request.POST)
     error = None
     objection = None
@@ -90,29 +106,30 @@ def object_to_notice(request, notice_id: int):
 # --- staff ------------------------------------------------------------------------------------------------
 
 
-class LoginView(auth_views.LoginView):
-    template_name = "aid/login.html"
-    redirect_authenticated_user = False
+class LoginView(RedirectView):
+    """``/aid/login/`` (URL name ``aid-login``): staff sign in on allauth's page (``account_login``) with
+    password and then TOTP; this only forwards there, keeping a local ``next`` (default: the case list)."""
 
-    def get_default_redirect_url(self):
-        return reverse("aid-cases")
+    permanent = False
+
+    def get_redirect_url(self, *args, **kwargs):
+        target = self.request.GET.get("next") or ""
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts=None) or not target.startswith("/"):
+            target = reverse("aid-cases")
+        return f"{reverse('account_login')}?{urlencode({'next': target})}"
 
 
 logout_view = auth_views.LogoutView.as_view(next_page=reverse_lazy("aid-login"))
 
 
-def staff_page(view):
-    """Signed in with at least one aid role; otherwise the login page, or 403."""
+def _no_aid_role(request):
+    return render(request, "aid/forbidden.html", {"message": "您没有救助工作权限"}, status=403)
 
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect(f"{reverse('aid-login')}?next={request.path}")
-        if selectors.scope_of(request.user).is_empty:
-            return render(request, "aid/forbidden.html", {"message": "您没有救助工作权限"}, status=403)
-        return view(request, *args, **kwargs)
 
-    return wrapper
+staff_page = mfa_page(selectors.scope_of, no_access=_no_aid_role, attr="aid_scope")
+"""Every staff page: signed in, an aid role, TOTP enrolled and used in this session (``gongyi.core.mfa``).
+Signed out → allauth's sign-in page; no role → 403; no TOTP → allauth's TOTP activation; a session that
+never used the second factor → signed out and sent to sign in. Sets ``request.aid_scope``."""
 
 
 def _forbidden(request, message: str = "无权办理该事项"):

@@ -10,6 +10,9 @@ Exempt (by URL name, so a moved path keeps its exemption):
 
 * signing out: ``admin:logout``, ``account_logout`` (allauth), ``aid-logout``;
 * the language switch: ``set_language``;
+* enrolling one's own second factor, which aid casework requires of the regulator's aid role
+  (``gongyi.core.mfa``): allauth's ``account_reauthenticate``, ``mfa_reauthenticate`` (the password or code
+  asked again first) and ``mfa_activate_totp`` — they write only the user's own authenticator;
 * audited reads of the aid app, which are POSTs only so that the reason for reading can be given and the
   read written to the aid access log — the only row they write: ``aid-case-reveal``,
   ``aid-case-document-open`` and the API's ``case_personal`` (``POST /api/v1/aid/cases/{n}/personal``).
@@ -35,6 +38,7 @@ MESSAGE = "监管账户为只读账户，不能提交、修改或删除任何数
 
 SIGN_OUT = frozenset({"admin:logout", "account_logout", "aid-logout"})
 LANGUAGE_SWITCH = frozenset({"set_language"})
+OWN_SECOND_FACTOR = frozenset({"account_reauthenticate", "mfa_reauthenticate", "mfa_activate_totp"})
 AUDITED_READS = frozenset(
     {
         "aid-case-reveal",
@@ -44,7 +48,7 @@ AUDITED_READS = frozenset(
         "api-v1-aid:case_personal",
     }
 )
-EXEMPT_VIEW_NAMES = SIGN_OUT | LANGUAGE_SWITCH | AUDITED_READS
+EXEMPT_VIEW_NAMES = SIGN_OUT | LANGUAGE_SWITCH | OWN_SECOND_FACTOR | AUDITED_READS
 
 
 def is_exempt(resolver_match) -> bool:

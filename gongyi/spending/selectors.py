@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
@@ -205,6 +206,20 @@ def public_expenditures(project: Project) -> list[Expenditure]:
         )
         .order_by("-spent_on", "-id")
     )
+
+
+def public_aid_disbursements(project: Project) -> list:
+    """The aid app's payments from this project (``aid.services.disburse``, which writes no ``Expenditure``), as
+    masked lines: date, programme, case number, the name as the case's notice showed it, amount, method.
+
+    They are already in the figures: each posts a ``disbursement`` entry to ``project:<id>:spending:aid``,
+    so they are part of ``spent_by_category["aid"]``; this adds only the list. Empty without the aid app.
+    """
+    if not apps.is_installed("gongyi.aid"):
+        return []
+    from gongyi.aid.selectors import public_disbursements
+
+    return public_disbursements(project)
 
 
 def public_voucher(voucher_id: int) -> Voucher | None:

@@ -44,6 +44,7 @@ def project_accounts(request, project_id: int):
     if project is None:
         raise Http404("项目不存在或未公开")
     figures = selectors.accounts_for_project(project)
+    aid_disbursements = selectors.public_aid_disbursements(project)
     return render(
         request,
         "spending/project_accounts.html",
@@ -52,6 +53,8 @@ def project_accounts(request, project_id: int):
             "organisation": project.organisation,
             "accounts": figures,
             "expenditures": selectors.public_expenditures(project),
+            "aid_disbursements": aid_disbursements,
+            "aid_disbursed_fen": sum(d.amount_fen for d in aid_disbursements if not d.reversed),
             "flow": selectors.fund_flow(project, figures),
             "disclosure": project_disclosure(project, today=timezone.localdate()),
         },

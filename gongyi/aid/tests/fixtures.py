@@ -7,17 +7,31 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.utils import timezone
 
 from gongyi.aid import services
 from gongyi.aid.demo import demo_id_number
 from gongyi.aid.models import AidProgramme, ConsentKind, ConsentSigner, ReviewStep, Role
+from gongyi.donors.tests.helpers import office_login
 from gongyi.orgs.models import Region
 from gongyi.testing import make_project
 
 PDF = b"%PDF-1.4\n% test document\n%%EOF\n"
+
+
+def staff_login(client, user) -> None:
+    """Sign an aid user in as if they had used password and TOTP in this session (``office_login``)."""
+    office_login(client, user)
+
+
+def staff_client(user, **defaults) -> Client:
+    client = Client(**defaults)
+    staff_login(client, user)
+    return client
 
 
 def fund(project, fen: int, txn: str = "T-AID-FUND") -> None:
@@ -80,10 +94,13 @@ def network(db) -> Network:
     region("420704100202", "万秀村", "village", "420704100")
 
     User = get_user_model()
-    users = {"plain": User.objects.create_user("plain")}  # unusable passwords: tests use force_login
+    # Unusable passwords: tests sign in with ``staff_login`` (a session that used password + TOTP). Every user
+    # with a role has a TOTP authenticator, as aid pages require; "plain" (no role) has none.
+    users = {"plain": User.objects.create_user("plain")}
 
     def user(name, role, **scope):
         u = User.objects.create_user(name)
+        TOTP.activate(u, generate_totp_secret())
         services.grant_role(user=u, role=role, **scope)
         users[name] = u
         return u

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.apps import apps
 from django.conf import settings
 from django.db import connection
@@ -45,8 +46,17 @@ def test_the_demo_has_cases_at_every_stage_in_several_villages(demo):
         usernames
     )
     assert demo.password
+    # Every staff login has its own TOTP (aid pages need password + TOTP); the printed lines give the secret.
+    assert set(demo.totp_secrets) == set(usernames) and len(set(demo.totp_secrets.values())) == len(usernames)
+    assert Authenticator.objects.filter(user__username__in=usernames, type="totp").count() == len(usernames)
+    printed = "\n".join(demo.lines())
+    assert "/me/auth/login/?next=/aid/" in printed and demo.password in printed
+    for username in ("aid_federation", "aid_regulator", "aid_village_duandiancun"):
+        assert f"{username}" in printed and demo.totp_secrets[username] in printed
     again = load_aid_demo()
     assert again.cases_added == 0 and again.password == demo.password and AidCase.objects.count() == len(PEOPLE)
+    assert again.totp_secrets == demo.totp_secrets
+    assert Authenticator.objects.filter(user__username__in=usernames).count() == len(usernames)
 
 
 def test_the_public_notice_page_shows_only_masked_data(demo):

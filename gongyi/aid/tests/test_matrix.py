@@ -20,7 +20,15 @@ from django.utils import timezone
 
 from gongyi.aid import services
 from gongyi.aid.models import AccessLog, Document, Notice, Objection
-from gongyi.aid.tests.fixtures import PERSON_ID, SECRET_DIAGNOSIS, SECRET_NAME, approve_all, fund, ready_case
+from gongyi.aid.tests.fixtures import (
+    PERSON_ID,
+    SECRET_DIAGNOSIS,
+    SECRET_NAME,
+    approve_all,
+    fund,
+    ready_case,
+    staff_login,
+)
 from gongyi.core.checkdigits import id_check_char
 
 pytestmark = pytest.mark.django_db
@@ -457,10 +465,11 @@ def call(client: Client, endpoint: Endpoint):
 
 def test_role_endpoint_matrix(network, cases):
     clients = {}
-    for user in USERS:
-        client = Client()
+    for index, user in enumerate(USERS):
+        # Each caller from its own address: the public objection form is rate-limited per address.
+        client = Client(REMOTE_ADDR=f"192.0.2.{index + 1}")
         if user != "anonymous":
-            client.force_login(network.users[user])
+            staff_login(client, network.users[user])  # password + TOTP in this session
         clients[user] = client
     problems = []
     table = endpoints(cases, network)
@@ -480,7 +489,7 @@ def test_role_endpoint_matrix(network, cases):
                     f"{endpoint.name} × {user}: {response.status_code}, expected {sorted(want)}: {text[:160]!r}"
                 )
             if user == "anonymous" and not endpoint.api and not endpoint.public and response.status_code == 302:
-                assert response["Location"].startswith(reverse("aid-login"))
+                assert response["Location"].startswith(reverse("account_login"))
             may_see = endpoint.reveals and user in endpoint.allowed
             leaked = [s for s in SECRETS if s in text]
             if leaked and not may_see:

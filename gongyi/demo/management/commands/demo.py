@@ -47,21 +47,8 @@ class Command(BaseCommand):
 
             aid = load_aid_demo()
             if aid is not None:
-                self.stdout.write(
-                    f"aid casework: {aid.cases_added} cases added; staff logins (password {aid.password}):"
-                )
-                shown = (
-                    "aid_federation",
-                    "aid_city",
-                    "aid_regulator",
-                    "aid_district_huarong",
-                    "aid_township_duandian",
-                    "aid_village_duandiancun",
-                    "aid_social_worker",
-                )
-                for username, role in aid.logins:
-                    if username in shown:
-                        self.stdout.write(f"  {username:<24} {role}")
+                for line in aid.lines():
+                    self.stdout.write(line)
         from gongyi.oversight.demo import load_oversight_demo
 
         oversight = load_oversight_demo()
@@ -81,5 +68,9 @@ class Command(BaseCommand):
         checkpoint = publish_checkpoint()
         if checkpoint is not None:
             self.stdout.write(f"public log: checkpoint at {checkpoint.size} leaves")
+        from gongyi.dashboard.demo import dashboard_demo_lines
+
+        for line in dashboard_demo_lines():
+            self.stdout.write(line)
         password = report.admin_password or "(unchanged; see var/admin_password)"
         self.stdout.write(f"admin login: {report.admin_username} / {password}")
