@@ -16,13 +16,13 @@ or Redis cache, as for allauth's limits), or each process counts on its own.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+
+from gongyi.core.clientip import client_network
 
 
 @dataclass(frozen=True)
@@ -48,20 +48,8 @@ LOCK_WAIT_SECONDS = 1.0
 
 
 def client_address(request) -> str:
-    """The caller's address as allauth reads it (trusted proxies included), IPv6 cut to its /64."""
-    from allauth.account.adapter import get_adapter
-
-    try:
-        raw = get_adapter().get_client_ip(request)
-    except PermissionDenied:
-        return "unknown"
-    try:
-        address = ipaddress.ip_address(raw)
-    except ValueError:
-        return raw or "unknown"
-    if isinstance(address, ipaddress.IPv6Address):
-        return str(ipaddress.IPv6Network(f"{address}/64", strict=False).network_address)
-    return str(address)
+    """The caller's address (trusted proxies included), IPv6 cut to its /64."""
+    return client_network(request)
 
 
 def _key(limit: Limit, value: str) -> str:

@@ -58,6 +58,10 @@ ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
 }
 
+# Where the caller's address is behind our reverse proxies (see gongyi/core/clientip.py); 0 = no proxy.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(_env("GONGYI_TRUSTED_PROXY_COUNT", "0") or 0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = _env("GONGYI_TRUSTED_CLIENT_IP_HEADER") or None
+
 LOGIN_REDIRECT_URL = "/me/"
 # allauth's own pages (2FA, phone change) use Django's login_required: send people to our sign-in page, not
 # to the Django admin's. Staff pages elsewhere use staff_member_required, which names the admin login itself.

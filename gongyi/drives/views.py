@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from gongyi.core.clientip import client_network
 from gongyi.drives import posters
 from gongyi.drives.forms import IndividualReceiptForm, TeamForm, UnitRegistrationForm
 from gongyi.drives.selectors import (
@@ -191,10 +192,8 @@ def team_qr(request, team_id: int):
 
 
 def client_address(request) -> str:
-    # Behind the reverse proxy of docs/operations.md the proxy's address is the same for everyone; the
-    # first X-Forwarded-For hop is what the proxy saw. Only a rate-limit key, never stored in clear.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
+    # Only a rate-limit key, never stored in clear; read through the trusted proxies (gongyi.core.clientip).
+    return client_network(request)
 
 
 @require_http_methods(["GET", "POST"])

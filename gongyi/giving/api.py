@@ -7,6 +7,7 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field, StrictBool, StrictInt
 
+from gongyi.core.clientip import client_ip
 from gongyi.core.money import MAX_DATABASE_ID
 from gongyi.giving.selectors import order_by_out_trade_no
 from gongyi.payments.gateways import get_gateway
@@ -104,7 +105,7 @@ def post_order(request, payload: OrderIn):
             return_url=request.build_absolute_uri(reverse("order-thanks", args=[order.out_trade_no])),
             notify_url=request.build_absolute_uri(reverse("api-v1:payment_notify", args=[order.gateway])),
             payer_id=payload.openid,
-            client_ip=request.META.get("REMOTE_ADDR", ""),
+            client_ip=client_ip(request),
         )
     except GatewayError as exc:
         # The order stays pending and the stuck-order sweep closes it; the donor can simply try again.

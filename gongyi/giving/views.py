@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from gongyi.campaigns.models import Campaign
 from gongyi.campaigns.selectors import campaign_figures, current_campaign, public_campaigns
+from gongyi.core.clientip import client_ip
 from gongyi.giving.certificate import render_certificate_png
 from gongyi.giving.forms import PRESET_YUAN, GiveForm
 from gongyi.giving.selectors import gift_by_certificate_no, order_by_out_trade_no
@@ -201,7 +202,7 @@ def _start_payment(request, order):
             return_url=request.build_absolute_uri(reverse("order-thanks", args=[order.out_trade_no])),
             notify_url=request.build_absolute_uri(reverse("api-v1:payment_notify", args=[order.gateway])),
             payer_id=payer_id,
-            client_ip=request.META.get("REMOTE_ADDR", ""),
+            client_ip=client_ip(request),
         )
     except GatewayError as exc:
         return render(request, "giving/pay_failed.html", {"order": order, "reason": str(exc)}, status=502)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gongyi.core.clientip import client_ip
 from gongyi.core.roles import can_oversee, is_read_only
 from gongyi.oversight import complaints as service
 from gongyi.oversight.exports import Sheet, xlsx_response
@@ -62,7 +63,7 @@ def complaint_new(request):
                 name=data["name"],
                 contact=data["contact"],
                 attachments=data["attachments"],
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
                 honeypot=data["website"],
             )
         except service.ComplaintError as exc:
