@@ -34,13 +34,12 @@ from gongyi.spending.models import ExpenditureStatus
 from gongyi.spending.services import (
     SPENDABLE_STATUSES,
     SpendingError,
-    add_voucher,
     log_voucher_access,
     may_handle_vouchers,
-    record_expenditure,
     reject_expenditure,
     required_approvals,
 )
+from gongyi.spending.views import add_voucher_from_form, record_from_forms
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -395,27 +394,9 @@ def expenditure_new(request, project_id: int):
     _forbid_unless(request, "record_spending", project.organisation_id)
     form = OfficeExpenditureForm(request.POST or None)
     voucher_form = VoucherForm(request.POST or None, request.FILES or None, prefix="voucher")
-    wants_voucher = bool(request.FILES.get("voucher-file"))
-    if request.method == "POST" and form.is_valid() and (not wants_voucher or voucher_form.is_valid()):
-        data = form.cleaned_data
-        try:
-            expenditure = record_expenditure(
-                project=project,
-                category=data["category"],
-                amount_fen=data["amount"],
-                payee=data["payee"],
-                payee_kind=data["payee_kind"],
-                purpose=data["purpose"],
-                spent_on=data["spent_on"],
-                aid_case_ref=data["aid_case_ref"],
-                recorded_by=request.user,
-            )
-        except SpendingError as exc:
-            field = "amount" if exc.field == "amount_fen" else exc.field
-            form.add_error(field if field in form.fields else None, exc.message)
-        else:
-            if wants_voucher:
-                _add_voucher(request, expenditure, voucher_form.cleaned_data)
+    if request.method == "POST":
+        expenditure = record_from_forms(request, form, voucher_form, project=project)
+        if expenditure is not None:
             messages.success(
                 request,
                 f"已登记支出 #{expenditure.pk}，等待市慈善总会财务 {expenditure.required_approvals} 人审批后入账公开。",
@@ -440,23 +421,6 @@ def _expenditure_or_404(request, expenditure_id: int):
     if expenditure is None:
         raise Http404("支出不存在")
     return expenditure
-
-
-def _add_voucher(request, expenditure, data: dict) -> bool:
-    try:
-        add_voucher(
-            expenditure=expenditure,
-            file=data["file"],
-            redacted_file=data.get("redacted_file") or None,
-            kind=data["kind"],
-            description=data.get("description", ""),
-            uploaded_by=request.user,
-        )
-    except SpendingError as exc:
-        messages.error(request, f"凭证未保存：{exc.message}")
-        return False
-    messages.success(request, "凭证已上传（默认不公开，由审批人确认后公开）。")
-    return True
 
 
 @require_GET
@@ -490,7 +454,7 @@ def expenditure_add_voucher(request, expenditure_id: int):
     _forbid_unless(request, "record_spending", expenditure.project.organisation_id)
     form = VoucherForm(request.POST, request.FILES, prefix="voucher")
     if form.is_valid():
-        _add_voucher(request, expenditure, form.cleaned_data)
+        add_voucher_from_form(request, expenditure, form.cleaned_data)
     else:
         messages.error(request, "凭证未保存：" + "；".join(e for errors in form.errors.values() for e in errors))
     return redirect("office-expenditure", expenditure_id=expenditure.pk)

@@ -165,27 +165,9 @@ def staff_new_expenditure(request):
         raise PermissionDenied("没有登记项目支出的权限")
     form = ExpenditureForm(request.POST or None)
     voucher_form = VoucherForm(request.POST or None, request.FILES or None, prefix="voucher")
-    wants_voucher = bool(request.FILES.get("voucher-file"))
-    if request.method == "POST" and form.is_valid() and (not wants_voucher or voucher_form.is_valid()):
-        data = form.cleaned_data
-        try:
-            expenditure = record_expenditure(
-                project=data["project"],
-                category=data["category"],
-                amount_fen=data["amount"],
-                payee=data["payee"],
-                payee_kind=data["payee_kind"],
-                purpose=data["purpose"],
-                spent_on=data["spent_on"],
-                aid_case_ref=data["aid_case_ref"],
-                recorded_by=request.user,
-            )
-        except SpendingError as exc:
-            field = "amount" if exc.field == "amount_fen" else exc.field
-            form.add_error(field if field in form.fields else None, exc.message)
-        else:
-            if wants_voucher:
-                _add_voucher_from(request, expenditure, voucher_form.cleaned_data)
+    if request.method == "POST":
+        expenditure = record_from_forms(request, form, voucher_form)
+        if expenditure is not None:
             messages.success(request, f"已登记支出 #{expenditure.pk}，等待 {expenditure.required_approvals} 人审批")
             return redirect("spending-staff-detail", expenditure_id=expenditure.pk)
     return render(
@@ -201,7 +183,35 @@ def staff_new_expenditure(request):
     )
 
 
-def _add_voucher_from(request, expenditure: Expenditure, data: dict) -> bool:
+def record_from_forms(request, form, voucher_form, *, project=None) -> Expenditure | None:
+    """Record from a bound expenditure form (its ``project``, or the one given) and, when a file came with it,
+    its voucher form; refusals land on the form's fields. The staff pages and the back office share this."""
+    wants_voucher = bool(request.FILES.get(voucher_form.add_prefix("file")))
+    if not form.is_valid() or (wants_voucher and not voucher_form.is_valid()):
+        return None
+    data = form.cleaned_data
+    try:
+        expenditure = record_expenditure(
+            project=project or data["project"],
+            category=data["category"],
+            amount_fen=data["amount"],
+            payee=data["payee"],
+            payee_kind=data["payee_kind"],
+            purpose=data["purpose"],
+            spent_on=data["spent_on"],
+            aid_case_ref=data["aid_case_ref"],
+            recorded_by=request.user,
+        )
+    except SpendingError as exc:
+        field = "amount" if exc.field == "amount_fen" else exc.field
+        form.add_error(field if field in form.fields else None, exc.message)
+        return None
+    if wants_voucher:
+        add_voucher_from_form(request, expenditure, voucher_form.cleaned_data)
+    return expenditure
+
+
+def add_voucher_from_form(request, expenditure: Expenditure, data: dict) -> bool:
     try:
         add_voucher(
             expenditure=expenditure,
@@ -300,7 +310,7 @@ def staff_add_voucher(request, expenditure_id: int):
     expenditure = get_object_or_404(Expenditure, pk=expenditure_id)
     form = VoucherForm(request.POST, request.FILES, prefix="voucher")
     if form.is_valid():
-        _add_voucher_from(request, expenditure, form.cleaned_data)
+        add_voucher_from_form(request, expenditure, form.cleaned_data)
     else:
         messages.error(request, "凭证未保存：" + "；".join(e for errors in form.errors.values() for e in errors))
     return _back(expenditure_id)
