@@ -151,7 +151,7 @@ def submit_project(request, project_id: int):
     except OfficeForbidden:
         raise HttpError(403, "您的角色不能提交审核") from None
     except OfficeInputError as exc:
-        raise HttpError(422, exc.message) from None
+        return field_error(422, exc.field, exc.message)
     return _project_out(moved)
 
 
@@ -195,7 +195,7 @@ def post_update(request, project_id: int, payload: UpdateIn):
     except OfficeForbidden:
         raise HttpError(403, "您的角色不能发布进展") from None
     except OfficeInputError as exc:
-        raise HttpError(422, exc.message) from None
+        return field_error(422, exc.field, exc.message)
     return Status(201, _update_out(update))
 
 

@@ -27,6 +27,7 @@ from gongyi.backoffice.models import (
     UnitMembership,
 )
 from gongyi.backoffice.selectors import OfficeScope
+from gongyi.core.text import NUL_MESSAGE, has_nul
 from gongyi.projects.models import Project, ProjectStatus
 from gongyi.projects.services import ProjectTransitionError, change_project_status
 
@@ -237,6 +238,9 @@ def post_progress_update(
 
     _require(scope, "post_update", project.organisation_id)
     title, text = (title or "").strip(), (text or "").strip()
+    for field, value in (("title", title), ("text", text)):
+        if has_nul(value):
+            raise OfficeInputError(field, NUL_MESSAGE)
     if not title:
         raise OfficeInputError("title", "请填写标题")
     if len(title) > 60:

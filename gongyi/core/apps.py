@@ -24,3 +24,6 @@ class CoreConfig(AppConfig):
         from gongyi.core import checks  # noqa: F401 - registers the system checks
 
         connection_created.connect(_register_sqlite_functions, dispatch_uid="gongyi_sqlite_functions")
+        from gongyi.core import lookups
+
+        lookups.register()  # a NUL in a looked-up text value matches no row instead of raising (see the module)

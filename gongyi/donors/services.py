@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gongyi.core.money import format_yuan
+from gongyi.core.text import NUL_MESSAGE, has_nul
 from gongyi.donors import selectors
 from gongyi.donors.models import (
     ClaimAttempt,
@@ -179,6 +180,9 @@ def claim_gift(*, user, out_trade_no: str, last_digits: str) -> Gift:
     """
     out_trade_no = "".join((out_trade_no or "").split()).upper()
     last_digits = (last_digits or "").strip()
+    for field, value in (("out_trade_no", out_trade_no), ("last_digits", last_digits)):
+        if has_nul(value):
+            raise DonorInputError(field, NUL_MESSAGE)
     since = timezone.now() - timedelta(days=1)
     failures = ClaimAttempt.objects.filter(succeeded=False, at__gte=since)
     if (

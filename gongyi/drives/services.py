@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from gongyi.core.checkdigits import check_uscc
 from gongyi.core.masking import ANONYMOUS_NAME, mask_name
+from gongyi.core.text import NUL_MESSAGE, has_nul
 from gongyi.drives import tallies
 from gongyi.drives.codes import is_valid_code, new_code, normalize_code
 from gongyi.drives.models import (
@@ -300,6 +301,8 @@ def review_unit(*, unit: Unit, approve: bool, note: str = "", actor) -> Unit:
         raise DriveInputError("note", "请填写未通过的原因")
     if len(note) > 200:
         raise DriveInputError("note", "审核意见不能超过200个字")
+    if has_nul(note):
+        raise DriveInputError("note", NUL_MESSAGE)
     to_status = UnitStatus.APPROVED if approve else UnitStatus.REJECTED
     with transaction.atomic():
         updated = Unit.objects.filter(pk=unit.pk, status=UnitStatus.PENDING).update(
@@ -706,6 +709,8 @@ def void_offline_unit_gift(*, gift: UnitOfflineGift, reason: str, actor) -> Unit
     reason = (reason or "").strip()
     if not reason:
         raise DriveInputError("reason", "请填写作废理由")
+    if has_nul(reason):
+        raise DriveInputError("reason", NUL_MESSAGE)
     with transaction.atomic():
         flipped = UnitOfflineGift.objects.filter(pk=gift.pk, status=OfflineGiftStatus.LIVE).update(
             status=OfflineGiftStatus.VOID, void_reason=reason[:200], voided_at=timezone.now(), voided_by=actor
@@ -927,6 +932,8 @@ def reject_receipt_request(*, request: ReceiptRequest, reason: str, actor) -> Re
     reason = (reason or "").strip()
     if not reason:
         raise DriveInputError("reason", "请填写未开具的原因")
+    if has_nul(reason):
+        raise DriveInputError("reason", NUL_MESSAGE)
     with transaction.atomic():
         updated = ReceiptRequest.objects.filter(
             pk=request.pk, status__in=[ReceiptStatus.REQUESTED, ReceiptStatus.EXPORTED]

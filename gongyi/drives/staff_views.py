@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gongyi.drives.forms import ImportForm, OfflineGiftForm, ReceiptIssuedForm
@@ -124,7 +125,20 @@ def review(request, unit_id: int):
         messages.success(
             request, f"「{unit.name}」{'已通过，单位代码 ' + unit.code + ' 生效' if approve else '未通过'}"
         )
-    return redirect(request.POST.get("next") or reverse("drives-staff-unit", args=[unit.pk]))
+    return redirect(_local_next(request) or reverse("drives-staff-unit", args=[unit.pk]))
+
+
+def _local_next(request) -> str:
+    """The form's ``next`` when it is a path on this site (the staff list posts one), else ''.
+
+    ``redirect`` would take any other text for a URL name (an error page) or send staff to another site.
+    """
+    target = request.POST.get("next", "")
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
 
 
 @require_http_methods(["GET", "POST"])

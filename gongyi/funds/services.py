@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from gongyi.core.checkdigits import normalize_uscc
 from gongyi.core.money import MAX_GIFT_FEN, format_yuan
+from gongyi.core.text import NUL_MESSAGE, has_nul
 from gongyi.funds import accounts
 from gongyi.funds.models import (
     ContributionSource,
@@ -397,6 +398,8 @@ def approve_fund_grant(*, grant: FundGrant, approver, note: str = "") -> FundGra
     amount over the fund's available balance at this moment; nothing is written then.
     """
     _require(approver, APPROVE_PERMISSION, "没有审批冠名基金拨款的权限")
+    if has_nul(note):
+        raise FundError("note", NUL_MESSAGE)
     with _atomic():
         current = FundGrant.objects.select_for_update().get(pk=grant.pk)
         if current.proposed_by_id == approver.pk:
@@ -441,6 +444,8 @@ def reject_fund_grant(*, grant: FundGrant, approver, reason: str) -> FundGrant:
     reason = (reason or "").strip()
     if not reason:
         raise FundError("reason", "请填写理由")
+    if has_nul(reason):
+        raise FundError("reason", NUL_MESSAGE)
     with _atomic():
         current = FundGrant.objects.select_for_update().get(pk=grant.pk)
         if current.status != GrantStatus.PROPOSED:

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from gongyi.core.text import NUL_MESSAGE, has_nul
 from gongyi.giving.models import Gift, GiftStatus
 from gongyi.ledger.models import AccountKind, EntryKind
 from gongyi.ledger.services import Leg, post_entry, project_account, provider_clearing_account
@@ -192,6 +193,8 @@ def request_refund(*, gift: Gift, reason: str, actor=None):
     reason = (reason or "").strip()
     if not reason:
         raise RefundError("reason", "请填写退款理由")
+    if has_nul(reason):
+        raise RefundError("reason", NUL_MESSAGE)
     gift = Gift.objects.select_related("order").get(pk=gift.pk)
     if gift.status != GiftStatus.CONFIRMED or gift.order.status != OrderStatus.PAID:
         raise RefundError("gift", "该捐赠已退款或不可退款")

@@ -25,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from gongyi.core.checkdigits import normalize_uscc
+from gongyi.core.text import NUL_MESSAGE, has_nul
 from gongyi.funds import accounts as federation_accounts
 from gongyi.funds.services import noon
 from gongyi.inkind.models import (
@@ -105,6 +106,14 @@ def _require(actor, permission: str, message: str) -> None:
 
 def _clean(text: str | None) -> str:
     return " ".join((text or "").split())
+
+
+def _free_text(text: str | None, field: str) -> str:
+    """A reason or note as posted (no form checked it): cleaned, and refused with a NUL in it."""
+    text = _clean(text)
+    if has_nul(text):
+        raise InKindError(field, NUL_MESSAGE)
+    return text
 
 
 def _positive(value, field: str, maximum: int) -> int:
@@ -344,7 +353,7 @@ def _upload(file):
 def check_item_quality(*, item: InKindItem, passed: bool, checker, note: str = "") -> InKindItem:
     """Record an item's quality check (art. 36: use value, safety, hygiene), before the gift is accepted."""
     _require(checker, QUALITY_PERMISSION, "没有检验物资质量的权限")
-    note = _clean(note)
+    note = _free_text(note, "note")
     if not passed and not note:
         raise InKindError("note", "请写明不合格的原因")
     with _atomic():
@@ -421,7 +430,7 @@ def accept_inkind_gift(*, gift: InKindGift, warehouse: Warehouse, actor) -> InKi
 def reject_inkind_gift(*, gift: InKindGift, actor, reason: str) -> InKindGift:
     """Refuse goods that failed their checks (or were not delivered); nothing was stocked or posted."""
     _require(actor, ACCEPT_PERMISSION, "没有验收入库的权限")
-    reason = _clean(reason)
+    reason = _free_text(reason, "reason")
     if not reason:
         raise InKindError("reason", "请填写拒收理由")
     with _atomic():
@@ -439,7 +448,7 @@ def void_inkind_gift(*, gift: InKindGift, actor, reason: str) -> InKindGift:
     """Void an accepted gift entered wrongly, before anything of it was handed out: stock back to zero, entry
     reversed."""
     _require(actor, ACCEPT_PERMISSION, "没有验收入库的权限")
-    reason = _clean(reason)
+    reason = _free_text(reason, "reason")
     if not reason:
         raise InKindError("reason", "请填写作废理由")
     with _atomic():
@@ -592,7 +601,7 @@ def hand_out(
 def void_handout(*, handout: Handout, actor, reason: str) -> Handout:
     """Void a hand-out entered wrongly: the quantity and its value go back into the same warehouse, once."""
     _require(actor, VOID_HANDOUT_PERMISSION, "没有作废物资发放的权限")
-    reason = _clean(reason)
+    reason = _free_text(reason, "reason")
     if not reason:
         raise InKindError("reason", "请填写作废理由")
     with _atomic():

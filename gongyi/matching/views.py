@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gongyi.core.masking import mask_name
 from gongyi.core.money import format_yuan
+from gongyi.core.text import NUL_MESSAGE, has_nul
 from gongyi.matching.fraud import KIND_LABELS, all_signals, signals_for_donor
 from gongyi.matching.models import DonorFlag, MatchingPool
 from gongyi.matching.services import PoolRuleError, flag_donor
@@ -112,6 +113,9 @@ def flag(request, pool_id: int):
         return redirect(back)
     if len(reason) > REASON_MAX:
         messages.error(request, f"标记理由（理由 reason）至多 {REASON_MAX} 个字符。")
+        return redirect(back)
+    if has_nul(donor_key) or has_nul(reason):
+        messages.error(request, f"捐赠人标识 donor_key 和理由 reason {NUL_MESSAGE}。")
         return redirect(back)
     evidence = {
         "source": "staff-signals-page",

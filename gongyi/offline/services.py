@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from gongyi.core.checkdigits import normalize_uscc
 from gongyi.core.money import MAX_GIFT_FEN, format_yuan
+from gongyi.core.text import NUL_MESSAGE, has_nul
 from gongyi.funds import accounts
 from gongyi.funds.models import ContributionSource, FundContribution, FundStatus, NamedFund
 from gongyi.funds.services import FundError, noon, record_contribution, reverse_contribution
@@ -89,6 +90,14 @@ def _require(actor, permission: str, message: str) -> None:
 
 def _clean(text: str | None) -> str:
     return " ".join((text or "").split())
+
+
+def _free_text(text: str | None, field: str) -> str:
+    """A reason or note as posted (no form checked it): cleaned, and refused with a NUL in it."""
+    text = _clean(text)
+    if has_nul(text):
+        raise OfflineError(field, NUL_MESSAGE)
+    return text
 
 
 # --- entering ------------------------------------------------------------------------------------------
@@ -452,7 +461,7 @@ def _post_to_fund(gift: OfflineGift, checker) -> JournalEntry:
 def reject_offline_gift(*, gift: OfflineGift, checker, reason: str) -> OfflineGift:
     """The checker sends an entered gift back (wrong amount, unreadable slip); no money moved, none moves."""
     _require(checker, CHECK_PERMISSION, "没有复核线下捐赠的权限")
-    reason = _clean(reason)
+    reason = _free_text(reason, "reason")
     if not reason:
         raise OfflineError("reason", "请填写退回理由")
     with _atomic():
@@ -473,7 +482,7 @@ def void_offline_gift(*, gift: OfflineGift, actor, reason: str) -> OfflineGift:
     """Void a confirmed gift entered wrongly: post the reversals, once. Refused while a receipt for it is
     requested or issued, and for a fund gift whose money the fund has already granted on."""
     _require(actor, VOID_PERMISSION, "没有作废线下捐赠的权限")
-    reason = _clean(reason)
+    reason = _free_text(reason, "reason")
     if not reason:
         raise OfflineError("reason", "请填写作废理由")
     with _atomic():
@@ -661,7 +670,7 @@ def record_offline_receipt_issued(
 def reject_offline_receipt(*, receipt: OfflineReceipt, reason: str, actor) -> OfflineReceipt:
     """Close a request without a receipt; the gift may be requested again."""
     _require(actor, RECEIPT_PERMISSION, "没有处理票据的权限")
-    reason = _clean(reason)
+    reason = _free_text(reason, "reason")
     if not reason:
         raise OfflineError("reason", "请填写未开具的原因")
     with _atomic():

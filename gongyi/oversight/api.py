@@ -18,6 +18,8 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import django_auth
 
+from gongyi.core.clientip import client_ip
+from gongyi.core.paging import MAX_OFFSET
 from gongyi.core.roles import can_oversee
 from gongyi.oversight import complaints
 from gongyi.oversight.models import Complaint, ComplaintStatus, ComplaintSubject
@@ -219,7 +221,7 @@ def file_complaint(request, payload: ComplaintIn):
             is_anonymous=payload.is_anonymous,
             name=payload.name,
             contact=payload.contact,
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=client_ip(request),
             honeypot=payload.website,
         )
     except complaints.ComplaintError as exc:
@@ -347,7 +349,7 @@ class ComplaintQuery(Schema):
     flagged: bool = False
     q: str = ""
     limit: int = Field(100, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 def _staff_complaint(c, today: date) -> dict:
@@ -541,7 +543,7 @@ class TrailQuery(Schema):
     since: date | None = None
     until: date | None = None
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class TrailRowOut(Schema):

@@ -33,6 +33,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gongyi.core.roles import is_read_only
+from gongyi.core.text import NUL_MESSAGE, has_nul
 from gongyi.oversight import contact as sealing
 from gongyi.oversight.models import (
     ANSWER_OUTCOMES,
@@ -229,6 +230,9 @@ def file_complaint(
     """
     if honeypot.strip():
         raise ComplaintError("website", "提交未被接受")
+    for field, value in (("subject_ref", subject_ref), ("text", text), ("name", name), ("contact", contact)):
+        if has_nul(value):
+            raise ComplaintError(field, NUL_MESSAGE)
     now = now or timezone.now()
     subject = resolve_subject(subject_kind, subject_ref)
     text = _check_text(text)
@@ -346,6 +350,9 @@ def _event(
 def _move(complaint: Complaint, action: str, actor, *, note: str = "", **fields) -> Complaint:
     """Lock the complaint, check the transition, update it conditionally, and write the event."""
     allowed, to_status = TRANSITIONS[action]
+    for field, value in (("note", note), *fields.items()):
+        if has_nul(value):
+            raise ComplaintError(field, NUL_MESSAGE)
     locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
     if locked.status not in allowed:
         raise ComplaintError(

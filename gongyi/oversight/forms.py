@@ -4,13 +4,28 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from gongyi.oversight.models import ANSWER_OUTCOMES, OPEN_STATUSES, ComplaintSubject, DisclosureItem
 from gongyi.spending.forms import ACCEPT
 
+# The largest id a 64-bit primary key holds.
+MAX_ID = 2**63 - 1
+
 
 class ItemChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        # Django looks the ids up with ``pk__in``, which hands a number past 64 bits to the database driver
+        # (OverflowError on SQLite, DataError on PostgreSQL): refuse anything that is not an id first.
+        for pk in value if isinstance(value, list | tuple) else [value]:
+            text = str(pk).strip()
+            if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
+
     def label_from_instance(self, obj: DisclosureItem) -> str:
         return f"{obj.get_kind_display()}（{obj.period_start}至{obj.period_end}，截止 {obj.due_on}）"
 

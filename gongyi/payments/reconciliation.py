@@ -24,6 +24,7 @@ from datetime import date, datetime, time, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from gongyi.core.text import NUL_MESSAGE, has_nul
 from gongyi.payments.gateways import UnknownGateway, bill_parser, get_gateway
 from gongyi.payments.interface import GatewayError, NotificationRefused
 from gongyi.payments.models import (
@@ -424,6 +425,8 @@ def resolve_difference(*, difference: ReconciliationDifference, note: str, actor
     note = (note or "").strip()
     if not note:
         raise ReconciliationError("请填写处理说明")
+    if has_nul(note):
+        raise ReconciliationError(f"处理说明{NUL_MESSAGE}")
     with transaction.atomic():
         updated = ReconciliationDifference.objects.filter(pk=difference.pk, status=DifferenceStatus.OPEN).update(
             status=DifferenceStatus.RESOLVED,

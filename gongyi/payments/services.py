@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from gongyi.core.money import MAX_GIFT_FEN
+from gongyi.core.text import NUL_MESSAGE, has_nul
 from gongyi.payments.gateways import UnknownGateway, enabled_gateways, get_gateway
 from gongyi.payments.interface import (
     GatewayError,
@@ -84,6 +85,11 @@ def create_order(*, request: OrderRequest) -> Order:
     message = (request.message or "").strip()
     if len(message) > 200:
         raise OrderInputError("message", "留言不能超过200个字")
+    for field, value in (("donor", donor_name), ("message", message), ("channel", request.channel)):
+        if has_nul(value):
+            raise OrderInputError(field, NUL_MESSAGE)
+    if has_nul(request.unit_code):
+        raise OrderInputError("unit_code", NUL_MESSAGE)
     project = Project.objects.filter(pk=request.project_id).select_related("campaign").first()
     if project is None:
         raise OrderInputError("project", "项目不存在")

@@ -13,7 +13,7 @@ from django.utils import timezone
 from gongyi.campaigns.models import Campaign
 from gongyi.reports.documents import render_pdf, render_xlsx
 from gongyi.reports.models import DailyReport, ReportTrigger
-from gongyi.reports.selectors import campaigns_on, daily_figures, local_today
+from gongyi.reports.selectors import REPORT_TIMEZONE, campaigns_on, daily_figures, local_today
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,10 @@ def generate_daily_report(*, campaign: Campaign, day: date, trigger: str, actor=
         raise ReportInputError("trigger", "未知的生成方式")
     if day > local_today():
         raise ReportInputError("day", "不能生成未来日期的日报")
+    first_day = campaign.starts_at.astimezone(REPORT_TIMEZONE).date()
+    if day < first_day:
+        # Also keeps the day's bounds and the day before it inside the calendar (0001-01-01 has no day before).
+        raise ReportInputError("day", f"活动 {first_day:%Y-%m-%d} 开始，之前没有日报")
     now = timezone.now()
     figures = daily_figures(campaign, day)
     xlsx, pdf = render_xlsx(figures, generated_at=now), render_pdf(figures, generated_at=now)

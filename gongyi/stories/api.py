@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.urls import reverse
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from gongyi.campaigns.models import Campaign
+from gongyi.core.paging import MAX_OFFSET
 from gongyi.stories.models import StoryKind
 from gongyi.stories.selectors import public_stories, public_story, story_excerpt, story_images, story_text
 
@@ -48,7 +49,7 @@ class StoryQuery(Schema):
     campaign: str | None = None
     project: int | None = None
     limit: int = 20
-    offset: int = 0
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class ErrorOut(Schema):
@@ -100,7 +101,7 @@ def list_stories(request, query: Query[StoryQuery]):
         campaign=campaign,
         project=project,
         limit=max(1, min(query.limit, 50)),
-        offset=max(0, query.offset),
+        offset=query.offset,
     )
     return [_out(s) for s in stories]
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 
 from gongyi.backoffice.models import ProgressPhoto
+from gongyi.core.paging import MAX_OFFSET
 from gongyi.projects.models import ProjectStatus
 from gongyi.stories import aid_link
 from gongyi.stories.models import Story, StoryKind, StoryStatus
@@ -65,6 +66,8 @@ def public_stories(
         qs = qs.filter(Q(campaign=campaign) | Q(project__campaign=campaign))
     if project is not None:
         qs = qs.filter(project=project)
+    if offset > MAX_OFFSET:
+        return []  # past the end of any list; the database would refuse the number
     return only_consented(qs[offset : offset + limit])
 
 

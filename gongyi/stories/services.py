@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from gongyi.core.text import NUL_MESSAGE, has_nul
 from gongyi.projects.models import ProjectStatus
 from gongyi.stories import aid_link
 from gongyi.stories.models import (
@@ -308,6 +309,8 @@ def withdraw_story(*, story: Story, reason: str, actor) -> Story:
     reason = (reason or "").strip()
     if not reason:
         raise StoryInputError("reason", "请填写撤回原因")
+    if has_nul(reason):
+        raise StoryInputError("reason", NUL_MESSAGE)
     with _atomic():
         changed = Story.objects.filter(pk=story.pk, status=StoryStatus.PUBLISHED).update(
             status=StoryStatus.WITHDRAWN, withdrawn_at=timezone.now(), withdrawn_by=actor, withdraw_reason=reason[:200]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from allauth.socialaccount.providers.weixin.client import WeixinOAuth2Client
 from allauth.socialaccount.providers.weixin.views import WeixinOAuth2Adapter
+from django.http import Http404
 
 DEFAULT_API_BASE_URL = "https://api.weixin.qq.com"
 DEFAULT_AUTHORIZE_URL = "https://open.weixin.qq.com/connect/oauth2/authorize"
@@ -53,5 +56,18 @@ class WechatOfficialAccountOAuth2Adapter(WeixinOAuth2Adapter):
         return self.get_provider().sociallogin_from_response(request, data)
 
 
-oauth2_login = OAuth2LoginView.adapter_view(WechatOfficialAccountOAuth2Adapter)
-oauth2_callback = OAuth2CallbackView.adapter_view(WechatOfficialAccountOAuth2Adapter)
+def _only_when_configured(view):
+    # Without an AppID and secret there is no WeChat sign-in: 404, not allauth's SocialApp.DoesNotExist (500).
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        from gongyi.donors.selectors import wechat_login_available
+
+        if not wechat_login_available():
+            raise Http404("未启用微信登录")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+oauth2_login = _only_when_configured(OAuth2LoginView.adapter_view(WechatOfficialAccountOAuth2Adapter))
+oauth2_callback = _only_when_configured(OAuth2CallbackView.adapter_view(WechatOfficialAccountOAuth2Adapter))
