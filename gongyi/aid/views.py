@@ -299,6 +299,17 @@ def _action(request, case_number: str, allowed, call, *, success: str):
     return redirect("aid-case", case_number=case_number)
 
 
+def _form_action(request, case_number: str, form, allowed, call, *, success: str):
+    """``_action`` for a posted form: an invalid form first answers as the action would (404 out of scope, 403
+    not allowed), then with its errors (400). ``call`` gets the case and the form's cleaned data."""
+    if not form.is_valid():
+        case = _visible(request, case_number)
+        if selectors.scope_of(request.user).read_only or not allowed(case):
+            return _forbidden(request)
+        return _form_error(request, case_number, form)
+    return _action(request, case_number, allowed, lambda c: call(c, form.cleaned_data), success=success)
+
+
 def _form_error(request, case_number: str, form):
     case = _visible(request, case_number)
     message = "；".join(
@@ -312,18 +323,12 @@ def _form_error(request, case_number: str, form):
 @require_POST
 @staff_page
 def case_invoice(request, case_number: str):
-    form = InvoiceForm(request.POST)
-    if not form.is_valid():
-        case = _visible(request, case_number)
-        if not selectors.can(request.user, selectors.INTAKE_ROLES, case) or selectors.scope_of(request.user).read_only:
-            return _forbidden(request)
-        return _form_error(request, case_number, form)
-    data = form.cleaned_data
-    return _action(
+    return _form_action(
         request,
         case_number,
+        InvoiceForm(request.POST),
         lambda c: selectors.can(request.user, selectors.INTAKE_ROLES, c),
-        lambda c: services.add_invoice(
+        lambda c, data: services.add_invoice(
             actor=request.user,
             case=c,
             code=data["code"],
@@ -338,18 +343,12 @@ def case_invoice(request, case_number: str):
 @require_POST
 @staff_page
 def case_consent(request, case_number: str):
-    form = ConsentForm(request.POST)
-    if not form.is_valid():
-        case = _visible(request, case_number)
-        if not selectors.can(request.user, selectors.INTAKE_ROLES, case) or selectors.scope_of(request.user).read_only:
-            return _forbidden(request)
-        return _form_error(request, case_number, form)
-    data = form.cleaned_data
-    return _action(
+    return _form_action(
         request,
         case_number,
+        ConsentForm(request.POST),
         lambda c: selectors.can(request.user, selectors.INTAKE_ROLES, c),
-        lambda c: services.record_consent(actor=request.user, case=c, kind=data["kind"], signer=data["signer"]),
+        lambda c, data: services.record_consent(actor=request.user, case=c, kind=data["kind"], signer=data["signer"]),
         success="已记录同意",
     )
 
@@ -360,19 +359,12 @@ UPLOAD_ROLES = selectors.INTAKE_ROLES | selectors.FOLLOW_UP_ROLES | selectors.DI
 @require_POST
 @staff_page
 def case_document(request, case_number: str):
-    form = DocumentForm(request.POST, request.FILES)
-    if not form.is_valid():
-        case = _visible(request, case_number)
-        if not selectors.can(request.user, UPLOAD_ROLES, case) or selectors.scope_of(request.user).read_only:
-            return _forbidden(request)
-        return _form_error(request, case_number, form)
-    return _action(
+    return _form_action(
         request,
         case_number,
+        DocumentForm(request.POST, request.FILES),
         lambda c: selectors.can(request.user, UPLOAD_ROLES, c),
-        lambda c: services.add_document(
-            actor=request.user, case=c, kind=form.cleaned_data["kind"], file=form.cleaned_data["file"]
-        ),
+        lambda c, data: services.add_document(actor=request.user, case=c, kind=data["kind"], file=data["file"]),
         success="已上传材料（加密保存）",
     )
 
@@ -421,18 +413,12 @@ def case_submit(request, case_number: str):
 @require_POST
 @staff_page
 def case_review(request, case_number: str):
-    form = ReviewForm(request.POST)
-    if not form.is_valid():
-        case = _visible(request, case_number)
-        if not selectors.can_review(request.user, case):
-            return _forbidden(request)
-        return _form_error(request, case_number, form)
-    data = form.cleaned_data
-    return _action(
+    return _form_action(
         request,
         case_number,
+        ReviewForm(request.POST),
         lambda c: selectors.can_review(request.user, c),
-        lambda c: services.review_case(
+        lambda c, data: services.review_case(
             actor=request.user,
             case=c,
             decision=data["decision"],
@@ -448,21 +434,12 @@ def case_review(request, case_number: str):
 @require_POST
 @staff_page
 def case_disburse(request, case_number: str):
-    form = DisbursementForm(request.POST)
-    if not form.is_valid():
-        case = _visible(request, case_number)
-        if (
-            not selectors.can(request.user, selectors.DISBURSE_ROLES, case)
-            or selectors.scope_of(request.user).read_only
-        ):
-            return _forbidden(request)
-        return _form_error(request, case_number, form)
-    data = form.cleaned_data
-    return _action(
+    return _form_action(
         request,
         case_number,
+        DisbursementForm(request.POST),
         lambda c: selectors.can(request.user, selectors.DISBURSE_ROLES, c),
-        lambda c: services.disburse(
+        lambda c, data: services.disburse(
             actor=request.user,
             case=c,
             amount_fen=data["amount"],
@@ -481,21 +458,12 @@ def case_disburse(request, case_number: str):
 @require_POST
 @staff_page
 def case_follow_up(request, case_number: str):
-    form = FollowUpForm(request.POST)
-    if not form.is_valid():
-        case = _visible(request, case_number)
-        if (
-            not selectors.can(request.user, selectors.FOLLOW_UP_ROLES, case)
-            or selectors.scope_of(request.user).read_only
-        ):
-            return _forbidden(request)
-        return _form_error(request, case_number, form)
-    data = form.cleaned_data
-    return _action(
+    return _form_action(
         request,
         case_number,
+        FollowUpForm(request.POST),
         lambda c: selectors.can(request.user, selectors.FOLLOW_UP_ROLES, c),
-        lambda c: services.record_follow_up(actor=request.user, case=c, **data),
+        lambda c, data: services.record_follow_up(actor=request.user, case=c, **data),
         success="已登记跟踪服务",
     )
 
