@@ -27,6 +27,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from gongyi.core.masking import ANONYMOUS_NAME, mask_name
+from gongyi.core.trail import TrailEvent
 
 
 class DonorKind(models.TextChoices):
@@ -363,20 +364,11 @@ class EventKind(models.TextChoices):
     FILE_VIEWED = "file_viewed", "查看文件"
 
 
-class InKindEvent(models.Model):
+class InKindEvent(TrailEvent):
     """Append-only trail of an in-kind gift: who did what, when, with which details."""
 
     gift = models.ForeignKey(InKindGift, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=24, choices=EventKind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    details = models.JSONField(default=dict, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    class Meta(TrailEvent.Meta):
         verbose_name = verbose_name_plural = "物资捐赠操作记录"
-        ordering = ["at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.gift_id} {self.kind}"
